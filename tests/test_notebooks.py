@@ -2,7 +2,7 @@
 from pathlib import Path
 import pytest
 from nbdev.config import get_config
-from nbdev.test import test_nb
+from nbdev.test import test_nb as run_notebook_tests
 
 NBS = get_config().nbs_path
 FLAGS = get_config().tst_flags.split()
@@ -10,5 +10,5 @@ NOTEBOOKS = sorted(p for p in Path(NBS).rglob('*.ipynb') if not any(part.startsw
 
 @pytest.mark.parametrize('nb', NOTEBOOKS, ids=[str(p.relative_to(NBS)) for p in NOTEBOOKS])
 def test_notebook(nb):
-    ok, secs = test_nb(nb, skip_flags=FLAGS, showerr=True)
+    ok, secs = run_notebook_tests(nb, skip_flags=FLAGS, showerr=True)
     assert ok, f'{nb} failed (see the traceback above)'
