@@ -1,0 +1,103 @@
+"""`delt-evaluate` end to end, run as a user runs it: a tiny teacher, tiny sets of real images saved as PNG, and the
+inputs it must refuse before any training starts."""
+import json, shutil, subprocess, sys, time
+from pathlib import Path
+import numpy as np, pytest
+from PIL import Image
+
+BIN = Path(sys.executable).parent
+IPC = 2
+
+def run(*args):
+    return subprocess.run([str(BIN/args[0]), *map(str, args[1:])], capture_output=True, text=True)
+
+@pytest.fixture(scope='module')
+def teacher(tmp_path_factory):
+    out = tmp_path_factory.mktemp('teacher')/'t'
+    r = run('delt-squeeze', '--n-train', '1000', '--epochs', '1', '--batch-size', '50', '--out', out)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return out
+
+@pytest.fixture(scope='module')
+def real():
+    "IPC real Fashion-MNIST training images per class (uint8 28×28), and the class names."
+    from delt.data import get_dataset
+    d = get_dataset('fashion_mnist', 'train')
+    return [[d.x[i, 0].numpy() for i in d.class_indices(c)[:IPC]] for c in range(10)], d.classes
+
+def ours(root, real):
+    "delt's layout: root/images/<class index>/<id>.png + root/manifest.json."
+    imgs, classes = real; rows = []
+    for c, ims in enumerate(imgs):
+        for j, a in enumerate(ims):
+            f = f'images/{c:02d}/{c * IPC + j:05d}.png'; (root/f).parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(a).save(root/f); rows.append(dict(file=f, label=c))
+    (root/'manifest.json').write_text(json.dumps(dict(dataset='fashion_mnist', classes=classes, ipc=IPC, images=rows)))
+    return root
+
+def peer(root, real):
+    "A peer's layout: no manifest, class folders named by the peer (sorted = class order)."
+    for c, ims in enumerate(real[0]):
+        (root/f'class{c:02d}').mkdir(parents=True)
+        for j, a in enumerate(ims): Image.fromarray(a).convert('RGB').save(root/f'class{c:02d}'/f'{j}.png')
+    return root
+
+def evaluate(teacher, images, out, *extra, cache=None):
+    return run('delt-evaluate', '--dataset', 'fashion_mnist', '--teacher', teacher, '--images', images, '--student', 'convnet3',
+               '--epochs', '2', '--seeds', '1', '--n-test', '300', '--out', out, '--cache', cache or out.parent/'cache', '--no-progress', *extra)
+
+def test_evaluate_writes_report(tmp_path, teacher, real):
+    out = tmp_path/'eval'
+    r = evaluate(teacher, ours(tmp_path/'set', real), out)
+    assert r.returncode == 0, r.stderr[-3000:]
+    m = json.loads((out/'metrics.json').read_text())
+    for k in ('acc_final', 'acc_final_mean', 'acc_final_std', 'acc_best_mean', 'random_acc_final_mean', 'teacher_acc'):
+        assert m[k] is not None, k
+    assert len(m['acc_final']) == 1 and m['seeds'] == [3407] and m['ipc'] == IPC and m['n_images'] == 10 * IPC
+    assert m['config']['batch_size'] == 10 and m['config']['temperature'] == 20 and m['teacher_acc'] > 30
+    assert sorted(p.name for p in out.iterdir()) == ['accuracy.png', 'metrics.json', 'results.csv']
+    rows = (out/'results.csv').read_text().splitlines()
+    assert rows[0].startswith('set,seed,epoch') and len(rows) == 1 + 2    # distilled + random real, one evaluation each
+    assert 'final' in r.stdout and 'random real' in r.stdout
+    assert len(list((tmp_path/'cache').iterdir())) == 1                    # the baseline is cached
+
+def test_peer_set_without_manifest(tmp_path, teacher, real):
+    out = tmp_path/'eval'
+    r = evaluate(teacher, peer(tmp_path/'peer', real), out, '--no-random')
+    assert r.returncode == 0, r.stderr[-3000:]
+    m = json.loads((out/'metrics.json').read_text())
+    assert m['manifest'] is False and m['n_images'] == 10 * IPC and m['random_acc_final_mean'] is None
+
+def test_hard_protocol_takes_learned_lr(tmp_path, real):
+    root = ours(tmp_path/'set', real)
+    m = json.loads((root/'manifest.json').read_text()); m['learned_lr'] = 0.02; (root/'manifest.json').write_text(json.dumps(m))
+    out = tmp_path/'eval'
+    r = run('delt-evaluate', '--images', root, '--protocol', 'hard', '--epochs', '2', '--seeds', '1', '--n-test', '300',
+            '--out', out, '--no-random', '--no-progress')                  # no teacher: hard labels need none
+    assert r.returncode == 0, r.stderr[-3000:]
+    m = json.loads((out/'metrics.json').read_text())
+    assert m['config']['lr'] == 0.02 and m['config']['lr_schedule'] == 'step' and m['teacher_acc'] is None
+
+def _drop_class(root): shutil.rmtree(root/'class09')
+def _empty_class(root): [f.unlink() for f in (root/'class03').iterdir()]
+def _junk(root): (root/'class05'/'notes.txt').write_text('not an image')
+def _reorder(root):
+    m = json.loads((root/'manifest.json').read_text()); m['classes'] = m['classes'][::-1]
+    (root/'manifest.json').write_text(json.dumps(m))
+
+@pytest.mark.parametrize('layout,edit,extra,msg', [
+    (peer, _drop_class, [], '9 class folders but the dataset has 10'),
+    (peer, _empty_class, [], 'have no images'),
+    (peer, _junk, [], 'not images'),
+    (ours, _reorder, [], 'class list'),
+    (ours, None, ['--student', 'resnet181'], 'unknown architecture'),
+])
+def test_bad_inputs_fail_before_training(tmp_path, teacher, real, layout, edit, extra, msg):
+    root = layout(tmp_path/'set', real)
+    if edit: edit(root)
+    out = tmp_path/'eval'; t0 = time.time()
+    r = evaluate(teacher, root, out, *extra)
+    assert r.returncode != 0 and msg in r.stderr, r.stderr[-3000:]
+    assert 'Traceback' not in r.stderr                                   # a message, not a crash
+    assert not out.exists() and not (tmp_path/'cache').exists()          # nothing trained, nothing written
+    assert time.time() - t0 < 60
