@@ -20,11 +20,12 @@ from .squeeze import evaluate, load_teacher, augment_batch
 from .relabel import *
 
 # %% auto #0
-__all__ = ['SEEDS', 'student_lr', 'batch_size_rule', 'decay_groups', 'lr_factor', 'kd_loss', 'EvalConfig', 'resolve_config',
-           'make_optimizer', 'eval_epochs', 'soft_epoch', 'flip_crop', 'hard_epoch', 'train_student', 'random_subset',
-           'seeds_for', 'evaluate_set', 'summarize', 'baseline_key', 'random_baseline', 'SetError', 'set_layout',
-           'map_class_folders', 'set_items', 'read_images', 'load_distilled', 'set_ipc', 'save_set', 'tidy_rows',
-           'write_csv', 'plot_accuracy', 'write_report', 'prepare_evaluation', 'delt_evaluate']
+__all__ = ['SCHEDULES', 'SEEDS', 'student_lr', 'batch_size_rule', 'decay_groups', 'lr_factor', 'kd_loss', 'EvalConfig',
+           'resolve_config', 'make_optimizer', 'eval_epochs', 'soft_epoch', 'flip_crop', 'hard_epoch', 'train_student',
+           'random_subset', 'split_epochs', 'schedule_stages', 'seeds_for', 'evaluate_set', 'summarize', 'baseline_key',
+           'random_baseline', 'SetError', 'set_layout', 'map_class_folders', 'set_items', 'read_images',
+           'load_distilled', 'set_ipc', 'save_set', 'tidy_rows', 'write_csv', 'plot_accuracy', 'write_report',
+           'prepare_evaluation', 'set_stages', 'schedule_plan', 'delt_evaluate']
 
 # %% ../nbs/08_evaluate.ipynb #05b5d643
 def student_lr(student: str) -> float:
@@ -132,23 +133,25 @@ def _train_epoch(model, opt, cfg, data, labels, epoch, augment, gen, device):
     return hard_epoch(model, opt, data, cfg.batch_size, augment or flip_crop, gen, device)
 
 def train_student(stages, test, cfg: EvalConfig, student, seed, teacher=None, labels=None, augment=None,
-                  device=None, progress=True, desc='student'):
-    "Train a fresh `student` on `stages` [(ImageTensors, epochs)]; returns (model, history of test evaluations)."
+                  device=None, progress=True, desc='student', model=None, on_stage=None):
+    "Train a fresh `student` (or `model`, further) on `stages` [(ImageTensors, epochs)]; returns (model, history of test evaluations)."
     device = torch.device(device or default_device()); info = stages[0][0].info
     seed_everything(seed); gen = torch.Generator().manual_seed(seed)
-    model = create_model(student, len(stages[0][0].classes), info.channels, info.size).to(device)
+    if model is None: model = create_model(student, len(stages[0][0].classes), info.channels, info.size)
+    model = model.to(device).requires_grad_(True)
     opt, history, done = make_optimizer(model, cfg), [], 0
     bar = tqdm(total=sum(e for _, e in stages), desc=desc, disable=not progress, leave=False)
     for si, (data, epochs) in enumerate(stages):
         src = (labels[si] if labels else _label_source(data, cfg, teacher, seed, device)) if cfg.protocol == 'soft' else None
         evals = eval_epochs(epochs, cfg.eval_every)
+        if on_stage: on_stage(si, model, opt)
         for e in range(epochs):
             for g in opt.param_groups: g['lr'] = cfg.lr * lr_factor(e, epochs, cfg.lr_schedule)
             loss = _train_epoch(model, opt, cfg, data, src, e, augment, gen, device)
             done += 1; bar.update(1)
             if e + 1 in evals:
-                history.append(dict(epoch=done, stage=si, lr=opt.param_groups[0]['lr'], loss=loss, test_acc=evaluate(model, test, device=device)))
-                bar.set_postfix(loss=f'{loss:.3g}', acc=f"{history[-1]['test_acc']:.1f}")
+                history.append(dict(epoch=done, stage=si, lr=opt.param_groups[0]['lr'], loss=loss, test_acc=evaluate(model, test, device=device) if test is not None else None))
+                bar.set_postfix(loss=f'{loss:.3g}', acc=f"{history[-1]['test_acc'] or 0:.1f}")
     bar.close()
     return model.eval(), history
 
@@ -161,6 +164,30 @@ def random_subset(train, ipc, seed=0):
     if short: raise ValueError(f'classes {short[:3]} have fewer than {ipc} training images')
     return train.subset(torch.cat([i[torch.randperm(len(i), generator=g)[:ipc]] for i in idx]))
 
+# %% ../nbs/08_evaluate.ipynb #50573b57
+SCHEDULES = ('progressive', 'union', 'sequential')
+
+def split_epochs(total, p):
+    "`total` epochs over `p` stages, as evenly as possible (the first stages take the remainder)."
+    if p < 1 or total < p: raise ValueError(f'cannot split {total} epochs over {p} stages: every stage needs at least one epoch')
+    return [total // p + (i < total % p) for i in range(p)]
+
+def _check_stage_ids(stage):
+    p = int(stage.max()) if len(stage) else 0; present = sorted(set(stage.tolist()))
+    if p < 1 or present != list(range(1, p + 1)): raise ValueError(f'stage indices must be 1…P with none missing, found {present[:10]}')
+    return p
+
+def schedule_stages(data, stage, schedule='progressive', epochs=300, epochs_per_stage=None):
+    "`train_student` stages of a set whose images have `stage` 1…P: S1, S1∪S2, … (progressive), the union (union), S_i (sequential)."
+    if schedule not in SCHEDULES: raise ValueError(f'schedule must be one of {SCHEDULES}, not {schedule!r}')
+    stage = torch.as_tensor(stage, dtype=torch.long)
+    if len(stage) != len(data): raise ValueError(f'{len(stage)} stage indices for {len(data)} images')
+    p = _check_stage_ids(stage)
+    eps = split_epochs(epochs, p) if epochs_per_stage is None else [int(epochs_per_stage)] * p
+    if min(eps) < 1: raise ValueError(f'epochs per stage must be ≥ 1, got {eps}')
+    pick = dict(progressive=lambda i: stage <= i, union=lambda i: stage > 0, sequential=lambda i: stage == i)[schedule]
+    return [(data.subset(pick(i).nonzero().flatten()), e) for i, e in zip(range(1, p + 1), eps)]
+
 # %% ../nbs/08_evaluate.ipynb #ee9b50a6
 SEEDS = (3407, 4663, 2897)
 
@@ -168,9 +195,9 @@ def seeds_for(k):
     "The first `k` evaluation seeds: 3407, 4663, 2897, then 3897, 4897, …"
     return list(SEEDS[:k]) + [SEEDS[-1] + 1000 * i for i in range(1, k - len(SEEDS) + 1)]
 
-def evaluate_set(data, test, cfg, student, seeds, teacher=None, device=None, progress=True, desc='set', **kw):
-    "Train one student per seed on `data`; returns {seed: history}."
-    return {s: train_student([(data, cfg.epochs)], test, cfg, student, s, teacher=teacher, device=device, progress=progress,
+def evaluate_set(data, test, cfg, student, seeds, teacher=None, device=None, progress=True, desc='set', stages=None, **kw):
+    "Train one student per seed on `data` (or over `stages` [(images, epochs)], a schedule's); returns {seed: history}."
+    return {s: train_student(stages or [(data, cfg.epochs)], test, cfg, student, s, teacher=teacher, device=device, progress=progress,
                              desc=f'{desc} seed {s}', **kw)[1] for s in seeds}
 
 def _mean_std(v):
@@ -350,12 +377,30 @@ def prepare_evaluation(dataset, teacher, images, student, protocol, n_test=None,
     tm, tmeta = load_teacher(teacher, train.classes, device=device) if teacher else (None, None)
     return dict(train=train, test=test, data=data, manifest=manifest or {}, teacher=tm, teacher_meta=tmeta or {})
 
+def set_stages(manifest, n) -> torch.Tensor:
+    "The stage (1…P) of each of the `n` images of a set, from its manifest; a clear error if it gives none."
+    rows = (manifest or {}).get('images') or []
+    if not rows or any('stage' not in r for r in rows):
+        raise SetError('the set has no stage indices (its manifest gives no "stage" per image): a --schedule (progressive | union | '
+                       'sequential) needs a multi-stage set written by delt-pdd; evaluate this one without --schedule')
+    if len(rows) != n: raise SetError(f'the manifest lists {len(rows)} images but the set has {n}')
+    return torch.tensor([int(r['stage']) for r in rows])
+
+def schedule_plan(schedule, manifest, data, epochs, epochs_per_stage=None):
+    "`train_student` stages for `--schedule` (None: the whole set for `epochs`), checked before any training."
+    if schedule in (None, '', 'none'):
+        if epochs_per_stage is not None: raise ValueError('--epochs-per-stage needs --schedule progressive | union | sequential')
+        return None
+    if schedule not in SCHEDULES: raise ValueError(f'--schedule must be one of {SCHEDULES}, not {schedule!r}')
+    return schedule_stages(data, set_stages(manifest, len(data)), schedule, epochs, epochs_per_stage)
+
 _RANDOM_KEYS = [f'random_acc_{a}{b}' for a in ('final', 'best') for b in ('', '_mean', '_std')]
 
 def _headline(m):
     f = lambda k: f"{m[k + '_mean']:.2f} ± {m[k + '_std']:.2f}" if m.get(k + '_mean') is not None else 'n/a'
     t = 'n/a' if m['teacher_acc'] is None else f"{m['teacher_acc']:.2f}"
-    return (f"{m['student']} on {m['n_images']} images (IPC {m['ipc']}), {m['protocol']} protocol, {m['epochs']} epochs, "
+    sch = f", {m['schedule']} over stages of {m['stage_epochs']} epochs" if m.get('schedule') else ''
+    return (f"{m['student']} on {m['n_images']} images (IPC {m['ipc']}), {m['protocol']} protocol, {m['epochs']} epochs{sch}, "
             f"{len(m['seeds'])} seeds: final {f('acc_final')} % (best {f('acc_best')} %); random real: final "
             f"{f('random_acc_final')} % (best {f('random_acc_best')} %); teacher {t} %")
 
@@ -375,28 +420,35 @@ def delt_evaluate(dataset:str='fashion_mnist',   # dataset name (see `delt.data.
                   lr_schedule:str=None,          # override: half_cosine | cosine | step | constant
                   temperature:float=None,        # override: KD temperature
                   n_test:int=None,               # evaluate on this many test images (evenly spaced; default: all)
+                  schedule:str=None,             # progressive | union | sequential: train over the stages of a delt-pdd set
+                  epochs_per_stage:int=None,     # with --schedule: epochs of every stage (default: --epochs split evenly)
                   cache:str='outputs/cache/baselines', # random-baseline cache folder
                   data_root:str=None,            # where datasets live (default: $DELT_DATA, then each loader's fallbacks)
                   device:str=None,               # cpu | cuda (default: cuda if available)
                   progress:bool=True):           # --no-progress: no progress bars
     "Train students on a distilled set over seeds, next to a random-real baseline and the teacher; write the report."
     t0, device = time.time(), torch.device(device or default_device())
-    try: r = prepare_evaluation(dataset, teacher, images, student, protocol, n_test, data_root, device)
+    try:
+        r = prepare_evaluation(dataset, teacher, images, student, protocol, n_test, data_root, device)
+        plan = schedule_plan(schedule, r['manifest'], r['data'], epochs, epochs_per_stage)
     except (ValueError, KeyError, FileNotFoundError) as e:
         if is_cli(): raise CliError(f'delt-evaluate: {e.args[0] if e.args else e}') from None
         raise
     data, test, tm, man = r['data'], r['test'], r['teacher'], r['manifest']
     ipc, seed_list = set_ipc(data), seeds_for(seeds)
+    if plan: epochs = sum(e for _, e in plan)                  # the baseline trains as many epochs in all
     if protocol == 'hard' and lr is None and man.get('learned_lr'): lr = float(man['learned_lr'])
     cfg = resolve_config(EvalConfig(protocol, epochs, batch_size, lr, None, lr_schedule, mix, temperature), student, ipc, len(data.classes), len(data))
-    runs = evaluate_set(data, test, cfg, student, seed_list, tm, device, progress, desc='set')
+    runs = evaluate_set(data, test, cfg, student, seed_list, tm, device, progress, desc='set', stages=plan)
     base = random_baseline(r['train'], test, cfg, student, ipc, seed_list, tm, r['teacher_meta'].get('sha256'), cache, device, progress) if random else None
     teacher_acc = evaluate(tm, test, device=device) if tm is not None else None
     metrics = dict(dataset=dataset, student=student, protocol=protocol, images=str(images), teacher=teacher, ipc=ipc,
                    n_images=len(data), epochs=epochs, seeds=seed_list, n_test=len(test), config=asdict(cfg), manifest=bool(man),
+                   schedule=schedule if plan else None, stage_epochs=[e for _, e in plan] if plan else None,
+                   stage_images=[len(d) for d, _ in plan] if plan else None,
                    **summarize(runs), **(summarize(base, 'random_') if base else dict.fromkeys(_RANDOM_KEYS)),
                    teacher_acc=teacher_acc, wall_seconds=time.time() - t0, versions=package_versions())
     rows = tidy_rows(runs, 'distilled') + (tidy_rows(base, 'random real') if base else [])
-    write_report(out, metrics, rows, teacher_acc, f'{dataset}, {student}, IPC {ipc}, {protocol}')
+    write_report(out, metrics, rows, teacher_acc, f'{dataset}, {student}, IPC {ipc}, {protocol}' + (f', {schedule}' if plan else ''))
     print(_headline(metrics)); print(f'-> {out}')
     return metrics

@@ -58,6 +58,7 @@ class BNInputs:
         def f(m, inp, out): self.inputs[i] = inp[0]
         return f
     def remove(self):
+        "Detach the hooks."
         for h in self.handles: h.remove()
 
 def class_losses(teacher, hooks, x, y, k, r_bn=0.01, first_bn_mul=10.):
@@ -94,6 +95,7 @@ def augment_classes(x, aug, a):
 # %% ../nbs/06_recover.ipynb #e27277ed
 @dataclass
 class RecoverConfig:
+    "Settings of one recovery run (SPEC §5); `mi` = `ri` is constant-iteration recovery."
     mi: int = 1000                 # iterations of the first images
     ri: int = 200                  # iterations between two joining rounds (ri = mi: constant iterations)
     lr: float = 0.25
@@ -119,6 +121,7 @@ def lr_for_round(it, join, cfg):
 # %% ../nbs/06_recover.ipynb #146bbb5a
 @dataclass
 class Recovered:
+    "The result of `recover`: final images, join iterations, compute spent, loss history, wall time."
     images: torch.Tensor           # (classes, ipc, C, H, W), normalised
     joins: list                    # per image (ranking order): iteration at which it joined
     image_iterations: int          # counted by the loop, all classes
@@ -144,9 +147,17 @@ def _load_ckpt(path, key, params, opt, gen):
     opt.load_state_dict(st['opt']); gen.set_state(st['gen'])
     return st['it'], st['hist'], st['count']
 
-def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=True, callback=None):
-    "Optimise initial images `x0` (classes, ipc, C, H, W; normalised) against `teacher`; returns `Recovered`."
+def _check_frozen(frozen, x0):
+    "`frozen` (classes, m, C, H, W) checked against `x0` and detached; None when there are none."
+    if frozen is None or (frozen.ndim == 5 and frozen.shape[1] == 0 and frozen.shape[0] == x0.shape[0]): return None
+    if frozen.ndim != 5 or frozen.shape[0] != x0.shape[0] or frozen.shape[2:] != x0.shape[2:]:
+        raise ValueError(f'frozen images must be (classes={x0.shape[0]}, m, {", ".join(map(str, x0.shape[2:]))}), got {tuple(frozen.shape)}')
+    return frozen.detach()
+
+def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=True, callback=None, frozen=None):
+    "Optimise initial images `x0` (classes, ipc, C, H, W; normalised) against `teacher`, conditioned on `frozen` ones; returns `Recovered`."
     check_iterations(cfg.mi, cfg.ri)
+    frozen = _check_frozen(frozen, x0)
     k, ipc = x0.shape[:2]
     joins = join_iterations(ipc, cfg.mi, cfg.ri)
     dev = next(teacher.parameters()).device
@@ -157,7 +168,9 @@ def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=Tru
     starts, params = _round_params(x0.to(dev), joins)
     opt = torch.optim.Adam([{'params': [p]} for p in params], lr=cfg.lr, betas=tuple(cfg.betas), eps=cfg.eps)
     gen = torch.Generator().manual_seed(cfg.seed)
-    key = fingerprint(dict(cfg=asdict(cfg), x0=x0.sum().item(), shape=list(x0.shape)))
+    key = fingerprint(dict(cfg=asdict(cfg), x0=x0.sum().item(), shape=list(x0.shape),
+                           **({} if frozen is None else dict(frozen=frozen.double().sum().item(), frozen_shape=list(frozen.shape)))))
+    fz = [] if frozen is None else [frozen.to(dev)]                      # earlier stages' images: in every batch, no parameter
     start, hist, count = _load_ckpt(checkpoint, key, params, opt, gen)
     chunk = cfg.class_chunk or k
     t0 = time.time()
@@ -166,8 +179,8 @@ def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=Tru
         for it in bar:
             act = [i for i, s in enumerate(starts) if s <= it]
             for i in act: opt.param_groups[i]['lr'] = lr_for_round(it, starts[i], cfg)
-            x = torch.cat([params[i] for i in act], 1)                      # (k, a, C, H, W)
-            a = x.shape[1]; opt.zero_grad(set_to_none=True)
+            x = torch.cat(fz + [params[i] for i in act], 1)                 # (k, a, C, H, W): frozen first
+            a = x.shape[1]; new = a - (frozen.shape[1] if fz else 0); opt.zero_grad(set_to_none=True)
             ce_sum = bn_sum = 0.
             aug = sample_class_aug(k, it, cfg, gen)
             for c0 in range(0, k, chunk):
@@ -182,9 +195,9 @@ def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=Tru
             opt.step()
             with torch.no_grad():
                 for i in act: params[i].copy_(clamp_pixels(params[i], info))
-            count += k * a
-            hist['ce'].append(float(ce_sum) / k); hist['bn'].append(float(bn_sum) / k); hist['active'].append(a)
-            if it % 10 == 0: bar.set_postfix(ce=f"{hist['ce'][-1]:.3f}", bn=f"{hist['bn'][-1]:.3f}", active=a)
+            count += k * new
+            hist['ce'].append(float(ce_sum) / k); hist['bn'].append(float(bn_sum) / k); hist['active'].append(new)
+            if it % 10 == 0: bar.set_postfix(ce=f"{hist['ce'][-1]:.3f}", bn=f"{hist['bn'][-1]:.3f}", active=new)
             if callback: callback(it)
             if checkpoint is not None and (it + 1) % cfg.checkpoint_every == 0 and it + 1 < cfg.mi:
                 _save_ckpt(checkpoint, key, it + 1, params, opt, gen, hist, count)

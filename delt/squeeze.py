@@ -17,10 +17,12 @@ from tqdm.auto import tqdm
 from .core import *
 from .data import *
 from .models import *
+from .relabel import data_hash
 
 # %% auto #0
 __all__ = ['Recipe', 'default_recipe', 'lr_at', 'augment_batch', 'evaluate', 'save_teacher', 'CheckpointError', 'load_teacher',
-           'train_teacher', 'delt_squeeze']
+           'forgetting_state', 'record_predictions', 'indexed_batches', 'save_forgetting', 'load_forgetting',
+           'train_teacher', 'train_subset', 'delt_squeeze']
 
 # %% ../nbs/03_squeeze.ipynb #c854bfcf
 @dataclass
@@ -92,7 +94,8 @@ def save_teacher(model, meta, out, name='teacher'):
     save_json(meta, out/f'{name}.json')
     return meta
 
-class CheckpointError(ValueError): pass
+class CheckpointError(ValueError):
+    "A teacher checkpoint that is missing, truncated, corrupt or for other classes; the message says what to do."
 
 def _check_classes(meta, classes, where):
     if classes is not None and list(classes) != list(meta['classes']):
@@ -116,6 +119,50 @@ def load_teacher(path, classes=None, name='teacher', device='cpu'):
     except (SafetensorError, RuntimeError) as e: raise CheckpointError(f'{wf} does not fit {meta["model"]}: {e}') from None
     return model.to(device).eval(), meta
 
+# %% ../nbs/03_squeeze.ipynb #5fc76a0c
+def forgetting_state(n):
+    "Bookkeeping for `n` training images: last outcome, forgetting events, ever correct, presentations."
+    return dict(prev=torch.zeros(n, dtype=torch.bool), flips=torch.zeros(n, dtype=torch.int32),
+                ever=torch.zeros(n, dtype=torch.bool), seen=torch.zeros(n, dtype=torch.int32))
+
+def record_predictions(state, idx, correct):
+    "One presentation of images `idx` (no repeats) with outcomes `correct`; correct → incorrect is a forgetting event."
+    idx, correct = torch.as_tensor(idx).cpu(), torch.as_tensor(correct).cpu().bool()
+    state['flips'][idx] += (state['prev'][idx] & ~correct).int()
+    state['prev'][idx] = correct; state['ever'][idx] |= correct; state['seen'][idx] += 1
+    return state
+
+# %% ../nbs/03_squeeze.ipynb #6d19eb6b
+def indexed_batches(data, bs, generator=None, drop_last=True):
+    "(dataset indices, images, labels) of the shuffled batches `batches(data, bs, shuffle=True, …)` yields from the same generator."
+    if not isinstance(data, ImageTensors): raise ValueError('indexed batches need an in-memory dataset (ImageTensors)')
+    order = torch.randperm(len(data), generator=generator)
+    stop = len(data) - len(data) % bs if drop_last else len(data)
+    for i in range(0, stop, bs):
+        idx = order[i:i+bs]; yield idx, data.x[idx], data.y[idx]
+
+# %% ../nbs/03_squeeze.ipynb #3642a079
+def save_forgetting(state, train, run_id, out):
+    "Write forgetting scores of `train` with its identity to out/forgetting.pt; returns a JSON-able summary."
+    f = Path(out)/'forgetting.pt'
+    with atomic_path(f) as tmp:
+        torch.save(dict(dataset=train.info.name, n=len(train), data_hash=data_hash(train), run_id=run_id,
+                        flips=state['flips'], ever_correct=state['ever'], presentations=state['seen']), tmp)
+    return dict(file=f.name, max=int(state['flips'].max()), mean=float(state['flips'].float().mean()),
+                never_correct=int((~state['ever']).sum()))
+
+def load_forgetting(path, data):
+    "Forgetting scores stored in teacher directory `path`, checked to index `data` (same dataset, size, images and labels)."
+    f = Path(path)/'forgetting.pt'
+    if not f.exists(): raise FileNotFoundError(f'no forgetting scores in {path}: train the teacher with `delt-squeeze --forgetting` '
+                                               f'(recorded during training, at no extra cost)')
+    st = torch.load(f, weights_only=True)
+    if (st['dataset'], st['n'], st['data_hash']) != (data.info.name, len(data), data_hash(data)):
+        raise ValueError(f"the forgetting scores in {path} were recorded on {st['dataset']} ({st['n']} images, hash {st['data_hash']}), "
+                         f"not on this training set ({data.info.name}, {len(data)} images, hash {data_hash(data)}): they would "
+                         f"score other images; use the teacher's training set (e.g. the same --n-train)")
+    return st
+
 # %% ../nbs/03_squeeze.ipynb #874ea86c
 def _run_id(arch, dataset, recipe, seed, n_train):
     return fingerprint(dict(arch=arch, dataset=dataset, recipe=asdict(recipe), seed=seed, n_train=n_train))
@@ -123,21 +170,27 @@ def _run_id(arch, dataset, recipe, seed, n_train):
 def _snapshot_epochs(epochs, k):
     return sorted({round(epochs * (i + 1) / k) for i in range(k)}) if k else []
 
-def _resume(ckpt, run_id, model, opt, gen):
+def _resume(ckpt, run_id, model, opt, gen, fstate=None):
     if not ckpt.exists(): return 0, []
     try: st = torch.load(ckpt, weights_only=True)
     except Exception: return 0, []                     # an unreadable checkpoint is ignored, never trusted
-    if st.get('run_id') != run_id: return 0, []
+    if st.get('run_id') != run_id or (fstate is not None and 'forgetting' not in st): return 0, []
     model.load_state_dict(st['model']); opt.load_state_dict(st['opt']); gen.set_state(st['gen'])
+    if fstate is not None: fstate.update(st['forgetting'])
     return st['epoch'], st['history']
 
-def train_teacher(train, test, arch='convnet3', recipe=None, out=None, seed=0, snapshots=0, device=None, progress=True):
-    "Train (or reuse, or resume) a teacher; returns (model, meta)."
+def _reusable(out, run_id, forgetting):
+    if out is None or not (Path(out)/'teacher.json').exists() or load_json(Path(out)/'teacher.json').get('run_id') != run_id: return False
+    return not forgetting or ((Path(out)/'forgetting.pt').exists() and torch.load(Path(out)/'forgetting.pt', weights_only=True)['run_id'] == run_id)
+
+def train_teacher(train, test, arch='convnet3', recipe=None, out=None, seed=0, snapshots=0, device=None, progress=True, forgetting=False):
+    "Train (or reuse, or resume) a teacher; with `forgetting`, also record every training image's forgetting events; returns (model, meta)."
     recipe, device = recipe or default_recipe(train.info.name), torch.device(device or default_device())
     spec = model_spec(arch, len(train.classes), train.info.channels, train.info.size)
     run_id = _run_id(arch, train.info.name, recipe, seed, len(train))
-    if out is not None and (Path(out)/'teacher.json').exists() and load_json(Path(out)/'teacher.json').get('run_id') == run_id:
-        return load_teacher(out, train.classes, device=device)  # same recipe: reuse
+    if forgetting and out is None: raise ValueError('forgetting scores are written beside the teacher: pass `out`')
+    if forgetting and not isinstance(train, ImageTensors): raise ValueError('forgetting scores need an in-memory dataset (ImageTensors)')
+    if _reusable(out, run_id, forgetting): return load_teacher(out, train.classes, device=device)  # same recipe: reuse
     seed_everything(seed); gen = torch.Generator().manual_seed(seed)
     model = create_model(**spec).to(device)
     if device.type == 'cuda': model = model.to(memory_format=torch.channels_last)
@@ -145,7 +198,8 @@ def train_teacher(train, test, arch='convnet3', recipe=None, out=None, seed=0, s
     opt = torch.optim.SGD([{'params': decay, 'weight_decay': recipe.weight_decay}, {'params': no_decay, 'weight_decay': 0}],
                           lr=recipe.lr, momentum=recipe.momentum, nesterov=recipe.momentum > 0)
     ckpt = Path(out)/'checkpoint.pt' if out is not None else None
-    start, history = _resume(ckpt, run_id, model, opt, gen) if ckpt else (0, [])
+    fstate = forgetting_state(len(train)) if forgetting else None
+    start, history = _resume(ckpt, run_id, model, opt, gen, fstate) if ckpt else (0, [])
     steps_per_epoch = len(train) // recipe.batch_size
     total, warm = recipe.epochs * steps_per_epoch, round(recipe.warmup_epochs * steps_per_epoch)
     keep = _snapshot_epochs(recipe.epochs, snapshots)
@@ -154,15 +208,17 @@ def train_teacher(train, test, arch='convnet3', recipe=None, out=None, seed=0, s
     t0 = time.time()
     for epoch in range(start, recipe.epochs):
         model.train(); seen = correct = 0; loss_sum = 0.
-        bar = tqdm(batches(train, recipe.batch_size, shuffle=True, generator=gen, drop_last=True), total=steps_per_epoch,
-                   desc=f'squeeze {arch} epoch {epoch+1}/{recipe.epochs}', disable=not progress, leave=False)
-        for i, (xb, yb) in enumerate(bar):
+        its = (indexed_batches(train, recipe.batch_size, gen) if fstate is not None else
+               ((None, xb, yb) for xb, yb in batches(train, recipe.batch_size, shuffle=True, generator=gen, drop_last=True)))
+        bar = tqdm(its, total=steps_per_epoch, desc=f'squeeze {arch} epoch {epoch+1}/{recipe.epochs}', disable=not progress, leave=False)
+        for i, (idx, xb, yb) in enumerate(bar):
             for g in opt.param_groups: g['lr'] = lr_at(epoch * steps_per_epoch + i, total, warm, recipe.lr)
             xb, yb = augment_batch(normalize(xb.to(device), train.info), recipe.augment, gen), yb.to(device)
             with torch.autocast(device.type, torch.bfloat16, enabled=device.type == 'cuda'):
                 logits = model(xb); loss = F.cross_entropy(logits, yb, label_smoothing=recipe.label_smoothing)
             opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
             seen += len(yb); correct += (logits.argmax(1) == yb).sum().item(); loss_sum += loss.item() * len(yb)
+            if fstate is not None: record_predictions(fstate, idx, logits.argmax(1) == yb)
             if i % 20 == 0: bar.set_postfix(loss=f'{loss_sum/seen:.3f}', acc=f'{100*correct/seen:.1f}')
         acc = evaluate(model, test, device=device)
         history.append(dict(epoch=epoch + 1, train_loss=loss_sum / max(seen, 1), train_acc=100 * correct / max(seen, 1), test_acc=acc))
@@ -171,15 +227,20 @@ def train_teacher(train, test, arch='convnet3', recipe=None, out=None, seed=0, s
             if epoch + 1 in keep: save_teacher(model, {**meta, 'epoch': epoch + 1, 'test_acc': acc}, out, f'teacher_ep{epoch+1}')
             with atomic_path(ckpt) as tmp:
                 torch.save(dict(run_id=run_id, model=model.state_dict(), opt=opt.state_dict(), gen=gen.get_state(),
-                                epoch=epoch + 1, history=history), tmp)
+                                epoch=epoch + 1, history=history, **({'forgetting': fstate} if fstate is not None else {})), tmp)
     meta.update(test_acc=history[-1]['test_acc'] if history else evaluate(model, test, device=device), history=history,
                 snapshots=[f'teacher_ep{e}' for e in keep], train_seconds=time.time() - t0, versions=package_versions())
+    if fstate is not None: meta['forgetting'] = save_forgetting(fstate, train, run_id, out)
     if out is not None:
         meta = save_teacher(model, meta, out)
         ckpt.unlink(missing_ok=True)
     return model.eval(), meta
 
 # %% ../nbs/03_squeeze.ipynb #03ca04f5
+def train_subset(train, n_train=None, seed=0):
+    "The random subset of `n_train` training images `delt-squeeze --n-train` trains on (all of `train` if None)."
+    return train.subset(torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:n_train]) if n_train else train
+
 @call_parse
 def delt_squeeze(dataset:str='fashion_mnist', # dataset name (see `delt.data.DATASETS`) or folder:<path>[@size]
                  arch:str='convnet3',         # architecture for `create_model`
@@ -188,15 +249,16 @@ def delt_squeeze(dataset:str='fashion_mnist', # dataset name (see `delt.data.DAT
                  augment:str=None,            # none | flip | crop_flip
                  seed:int=0,
                  snapshots:int=0,             # also keep this many teachers at evenly spaced epochs
+                 forgetting:bool=False,       # also record each training image's forgetting events (forgetting.pt, for delt-pdd)
                  n_train:int=None,            # use only the first n_train training images (a random subset, seeded)
                  data_root:str=None,          # where datasets live (default: $DELT_DATA, then each loader's fallbacks)
                  device:str=None):
     "Train a teacher on real data; print and save its test accuracy."
     check_arch(arch)
     train, test = get_dataset(dataset, 'train', data_root), get_dataset(dataset, 'test', data_root)
-    if n_train: train = train.subset(torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:n_train])
+    train = train_subset(train, n_train, seed)
     recipe = default_recipe(dataset, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, augment=augment)
-    _, meta = train_teacher(train, test, arch, recipe, out, seed=seed, snapshots=snapshots, device=device)
+    _, meta = train_teacher(train, test, arch, recipe, out, seed=seed, snapshots=snapshots, device=device, forgetting=forgetting)
     save_json(dict(test_acc=meta['test_acc'], dataset=meta['dataset'], arch=arch, classes=meta['classes'],
                    history=meta['history'], recipe=meta['recipe'], train_seconds=meta.get('train_seconds')), Path(out)/'metrics.json')
     print(f"{arch} teacher on {dataset}: test accuracy {meta['test_acc']:.2f} % -> {out}")

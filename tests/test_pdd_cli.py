@@ -1,0 +1,108 @@
+"""`delt-pdd` end to end, run as a user runs it: a tiny teacher (with snapshots and forgetting scores), a 2-stage run,
+its resume, progressive evaluation of the result, and the inputs it must refuse before any work."""
+import hashlib, json, shutil, subprocess, sys
+from pathlib import Path
+import pytest
+
+BIN = Path(sys.executable).parent
+N_TRAIN = 1000
+
+def run(*args):
+    return subprocess.run([str(BIN/args[0]), *map(str, args[1:])], capture_output=True, text=True)
+
+@pytest.fixture(scope='module')
+def teacher(tmp_path_factory):
+    out = tmp_path_factory.mktemp('teacher')/'t'
+    r = run('delt-squeeze', '--n-train', N_TRAIN, '--epochs', '2', '--batch-size', '50', '--snapshots', '2', '--forgetting', '--out', out)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert (out/'forgetting.pt').exists() and (out/'teacher_ep1.json').exists()
+    return out
+
+def pdd(teacher, out, *extra):
+    return run('delt-pdd', '--dataset', 'fashion_mnist', '--teacher', teacher, '--n-train', N_TRAIN, '--stages', '2', '--ipc-per-stage', '1',
+               '--mi', '4', '--ri', '2', '--out', out, '--device', 'cpu', '--no-progress', *extra)
+
+def manifest(d): return json.loads((d/'manifest.json').read_text())
+def digest(d): return {p.relative_to(d).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted((d/'images').rglob('*.png'))}
+
+@pytest.fixture(scope='module')
+def pdd_run(teacher, tmp_path_factory):
+    out = tmp_path_factory.mktemp('pdd')/'run'
+    r = pdd(teacher, out, '--teacher-stages')
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert 'real data per stage' in r.stdout and str(out/'stage_2') in r.stdout
+    return out
+
+def test_stages_are_cumulative_and_labelled(pdd_run):
+    m1, m2 = manifest(pdd_run/'stage_1'), manifest(pdd_run/'stage_2')
+    assert [r['stage'] for r in m2['images']] == [1, 2] * 10 and [r['label'] for r in m2['images']] == [c for c in range(10) for _ in (1, 2)]
+    assert [r['stage'] for r in m1['images']] == [1] * 10 and (m1['ipc'], m2['ipc']) == (1, 2)
+    d1, d2 = digest(pdd_run/'stage_1'), digest(pdd_run/'stage_2')
+    assert all(d2[f] == h for f, h in d1.items())                       # stage-1 images unchanged in the stage-2 set
+    recs = m2['pdd']['records']
+    assert [r['teacher'] for r in recs] == ['teacher_ep1', 'teacher_ep2']
+    assert m2['pdd']['real_fractions'] == [1.0, 1.0] and m2['pdd']['forgetting'] is None
+    assert not set(recs[0]['drawn']) & set(recs[1]['drawn'])
+    assert sorted(p.name for p in pdd_run.iterdir()) == ['run.json', 'stage_1', 'stage_2']
+
+def test_resume_at_the_first_unfinished_stage(pdd_run, teacher, tmp_path):
+    out = tmp_path/'run'; shutil.copytree(pdd_run, out)
+    before = digest(out/'stage_2'); shutil.rmtree(out/'stage_2')
+    t1 = (out/'stage_1'/'manifest.json').stat().st_mtime_ns
+    r = pdd(teacher, out, '--teacher-stages')
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert 'resuming at stage 2' in r.stdout and 'stage 1/2' not in r.stdout
+    assert (out/'stage_1'/'manifest.json').stat().st_mtime_ns == t1 and digest(out/'stage_2') == before   # same set as uninterrupted
+    r = pdd(teacher, out, '--teacher-stages')                                                            # all done: nothing to redo
+    assert r.returncode == 0 and 'stage 2/2' not in r.stdout
+    r = pdd(teacher, out)                                                                                # other settings: refused
+    assert r.returncode != 0 and 'other settings' in r.stderr and 'Traceback' not in r.stderr
+
+def test_progressive_evaluation_of_the_result(pdd_run, tmp_path):
+    ev = lambda images, out, *x: run('delt-evaluate', '--images', images, '--protocol', 'hard', '--epochs', '2', '--seeds', '1',
+                                     '--n-test', '200', '--no-random', '--no-progress', '--out', out, *x)
+    r = ev(pdd_run/'stage_2', tmp_path/'eval', '--schedule', 'progressive')
+    assert r.returncode == 0, r.stderr[-3000:]
+    m = json.loads((tmp_path/'eval'/'metrics.json').read_text())
+    assert (m['schedule'], m['stage_epochs'], m['stage_images']) == ('progressive', [1, 1], [10, 20])
+    plain = tmp_path/'plain'; shutil.copytree(pdd_run/'stage_2', plain)
+    mp = manifest(plain); [row.pop('stage') for row in mp['images']]; (plain/'manifest.json').write_text(json.dumps(mp))
+    r = ev(plain, tmp_path/'eval2', '--schedule', 'sequential')
+    assert r.returncode != 0 and 'no stage indices' in r.stderr and 'Traceback' not in r.stderr
+    assert not (tmp_path/'eval2').exists()
+
+@pytest.mark.parametrize('extra,msg', [
+    (['--stages', '0'], 'stages must be ≥ 1'),
+    (['--ipc-per-stage', '0'], 'per stage must be ≥ 1'),
+    (['--base', 'mtt'], 'unknown base'),
+    (['--forgetting-bins', '100'], 'leave stage 2'),             # every image has score < 100: stage 2 gets none
+    (['--teacher-stages', '--stages', '3'], '--snapshots 3'),   # the teacher kept 2 snapshots
+])
+def test_bad_inputs_fail_before_work(teacher, tmp_path, extra, msg):
+    out = tmp_path/'run'
+    r = pdd(teacher, out, *extra)
+    assert r.returncode != 0 and msg in r.stderr, r.stderr[-3000:]
+    assert 'Traceback' not in r.stderr and not out.exists()
+
+def test_forgetting_partition(teacher, tmp_path):
+    out = tmp_path/'run'
+    r = pdd(teacher, out, '--stages', '1', '--forgetting-bins', '1')           # one stage: it takes every score
+    assert r.returncode == 0, r.stderr[-3000:]
+    m = manifest(out/'stage_1')
+    assert m['pdd']['forgetting']['width'] == 1 and m['pdd']['real_fractions'] == [1.0] and 'real data per stage: 100.0%' in r.stdout
+
+def test_forgetting_scores_of_another_training_set(teacher, tmp_path):
+    out = tmp_path/'run'
+    r = run('delt-pdd', '--teacher', teacher, '--forgetting-bins', '3', '--out', out, '--no-progress')   # full data, not the teacher's
+    assert r.returncode != 0 and 'not on this training set' in r.stderr and not out.exists()
+
+def test_gradient_matching_base_from_the_cli(teacher, tmp_path):
+    "The batch-to-batch bases are reachable from `delt-pdd --base`; frozen stage-1 images stay byte-identical."
+    out = tmp_path/'gm'
+    r = run('delt-pdd', '--dataset', 'fashion_mnist', '--teacher', teacher, '--n-train', N_TRAIN, '--stages', '2', '--ipc-per-stage', '1',
+            '--base', 'gradient_matching', '--iterations', '2', '--out', out, '--device', 'cpu', '--no-progress')
+    assert r.returncode == 0, r.stderr[-3000:]
+    m2 = manifest(out/'stage_2')
+    assert [r['stage'] for r in m2['images']] == [1, 2] * 10
+    d1, d2 = digest(out/'stage_1'), digest(out/'stage_2')
+    assert all(d2[f] == h for f, h in d1.items())
