@@ -60,7 +60,9 @@ def save_json(obj, path):
     with atomic_path(path) as tmp: Path(tmp).write_text(json.dumps(obj, indent=1, default=str) + '\n')
     return Path(path)
 
-def load_json(path): return json.loads(Path(path).read_text())
+def load_json(path):
+    "Read the JSON file at `path`."
+    return json.loads(Path(path).read_text())
 
 # %% ../nbs/00_core.ipynb #8dc95a3f
 @contextlib.contextmanager

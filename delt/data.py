@@ -57,7 +57,9 @@ class ImageTensors(Dataset):
         self.x, self.y, self.classes, self.info, self.split = x, y, list(classes), info, split
     def __len__(self): return len(self.y)
     def __getitem__(self, i): return self.x[i], self.y[i]
-    def class_indices(self, c): return (self.y == c).nonzero().flatten()
+    def class_indices(self, c):
+        "Indices of the images of class `c`, in dataset order."
+        return (self.y == c).nonzero().flatten()
     def subset(self, idx):
         "A new `ImageTensors` holding the images at `idx`."
         return ImageTensors(self.x[idx], self.y[idx], self.classes, self.info, self.split)
@@ -244,7 +246,9 @@ class ImageFolderData(Dataset):
         im = self.transform(Image.open(p).convert('RGB' if self.info.channels == 3 else 'L'))
         a = np.asarray(im, np.uint8)
         return torch.from_numpy(a.reshape(a.shape[0], a.shape[1], -1).copy()).permute(2, 0, 1), c
-    def class_indices(self, c): return (self.y == c).nonzero().flatten()
+    def class_indices(self, c):
+        "Indices of the images of class `c`, in dataset order."
+        return (self.y == c).nonzero().flatten()
     def __repr__(self): return f'ImageFolderData({self.info.name}/{self.split}: {len(self)} images, {len(self.classes)} classes)'
 
 def load_image_folder(root, split, info):

@@ -31,8 +31,12 @@ class ConvNet(nn.Module):
             c, s = width, s // 2
         if s < 1: raise ValueError(f'ConvNet-{depth} needs images of at least {2**depth} px, got {im_size}')
         self.features, self.classifier = nn.Sequential(*layers), nn.Linear(width * s * s, num_classes)
-    def forward_features(self, x): return self.features(x).flatten(1)
-    def forward(self, x): return self.classifier(self.forward_features(x))
+    def forward_features(self, x):
+        "Flattened features after the last block (the input of the classifier)."
+        return self.features(x).flatten(1)
+    def forward(self, x):
+        "Class logits of images `x`."
+        return self.classifier(self.forward_features(x))
 
 # %% ../nbs/02_models.ipynb #e473e214
 def _first_conv(model):

@@ -194,7 +194,9 @@ class OnlineLabels:
     "Soft labels made as batches are drawn: the frozen teacher labels every augmented batch."
     def __init__(self, data, teacher, spec: AugSpec, bs, seed=0, topk=None, device='cpu'):
         self.data, self.teacher, self.spec, self.bs, self.seed, self.topk, self.device = data, teacher, spec, bs, seed, topk, device
-    def plan(self, epoch): return plan_epoch(len(self.data), self.bs, *self.data.x.shape[-2:], self.spec, self.seed, epoch)
+    def plan(self, epoch):
+        "The batches of `epoch`: [(indices, AugParams)], as `plan_epoch` draws them."
+        return plan_epoch(len(self.data), self.bs, *self.data.x.shape[-2:], self.spec, self.seed, epoch)
     def epoch(self, epoch):
         "Yield (augmented images, teacher logits, labels) for each batch of `epoch`."
         for idx, p in self.plan(epoch):
