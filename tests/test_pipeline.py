@@ -1,0 +1,44 @@
+"""The experiment notebooks as papermill runs them: parameters injected into a real run, and full values that replace
+every tiny default (a full-scale run must never inherit a smoke-test value)."""
+import json
+from pathlib import Path
+import nbformat, pytest
+from delt.experiments import experiment_notebook, full_params, default_params, run_experiment, RUN_PARAMS
+from delt.pipeline import RunConfig, run, ConfigError
+
+OURS = ['distill', 'methods', 'ablations', 'cross_arch', 'compute', 'diversity', 'report']
+DRIVERS = ['methods', 'ablations', 'cross_arch', 'compute', 'diversity']
+
+def test_distill_notebook_takes_injected_parameters(tmp_path):
+    out = run_experiment('distill', dict(method='rded', ipc=1, mipc=10, eval_epochs=1, n_test=200), tmp_path/'run', smoke=True, log_output=False)
+    nb = nbformat.read(out/'distill.ipynb', as_version=4)
+    assert any('injected-parameters' in c.metadata.get('tags', []) for c in nb.cells)
+    m = json.loads((out/'metrics.json').read_text())
+    assert (m['method'], m['ipc'], m['eval_epochs'], m['n_test'], m['image_iterations']) == ('rded', 1, 1, 200, 0)
+    assert m['config']['mipc'] == 10 and m['config']['n_train'] == 2000          # injected, and the tiny default kept
+    assert (out/'images.png').stat().st_size > 1000 and (out/'set'/'manifest.json').exists()
+
+@pytest.mark.parametrize('name', OURS)
+def test_full_values_are_parameters(name):
+    nb = experiment_notebook(name)
+    full, tiny = full_params(nb), default_params(nb)
+    assert full and set(full) <= set(tiny), sorted(set(full) - set(tiny))
+    if name != 'report': assert full['out_dir'].startswith('outputs/') and tiny['out_dir'] is None
+
+@pytest.mark.parametrize('name', DRIVERS)
+def test_drivers_pass_every_full_value_on(name):
+    "What distill.ipynb's full values change, a driver passes on at full scale too (or fixes on purpose, like eval_epochs = 0)."
+    dfull, dtiny = full_params(experiment_notebook('distill')), default_params(experiment_notebook('distill'))
+    full, tiny = full_params(experiment_notebook(name)), default_params(experiment_notebook(name))
+    for k, v in dfull.items():
+        if k in ('out_dir', 'ipc', 'mi', 'ri', 'seeds') or (k == 'eval_epochs' and tiny.get(k) == 0): continue
+        assert k in RUN_PARAMS and k in tiny, k                                   # passed to every run
+        assert full.get(k, tiny[k]) == v, (k, full.get(k, tiny[k]), v)           # at full scale, the same value
+    for k in ('mipc', 'n_test', 'n_train', 'teacher_epochs', 'teacher_batch_size'): assert full.get(k, 'unset') is None, k
+    if tiny.get('eval_epochs') != 0: assert full['seeds'] == dfull['seeds'] and full['eval_epochs'] == dfull['eval_epochs']
+
+def test_bad_config_is_refused_before_anything_is_written(tmp_path):
+    for bad, msg in [(dict(mi=20, ri=40), 'cannot exceed'), (dict(mosaic=3), 'divide the image size'), (dict(student_arch='resnet181'), 'unknown architecture'),
+                     (dict(method='dealt'), 'unknown preset'), (dict(ipc=0), 'IPC must be'), (dict(epochs=3), 'unknown settings')]:
+        with pytest.raises(ConfigError, match=msg): run(dict(out_dir=str(tmp_path/'run'), **bad))
+        assert not (tmp_path/'run').exists()
