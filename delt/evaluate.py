@@ -18,14 +18,15 @@ from .data import *
 from .models import *
 from .squeeze import evaluate, load_teacher, augment_batch
 from .relabel import *
+from .dsa import dsa
 
 # %% auto #0
-__all__ = ['SCHEDULES', 'SEEDS', 'student_lr', 'batch_size_rule', 'decay_groups', 'lr_factor', 'kd_loss', 'EvalConfig',
-           'resolve_config', 'make_optimizer', 'eval_epochs', 'soft_epoch', 'flip_crop', 'hard_epoch', 'train_student',
-           'random_subset', 'split_epochs', 'schedule_stages', 'seeds_for', 'evaluate_set', 'summarize', 'baseline_key',
-           'random_baseline', 'SetError', 'set_layout', 'map_class_folders', 'set_items', 'read_images',
-           'load_distilled', 'set_ipc', 'save_set', 'tidy_rows', 'write_csv', 'plot_accuracy', 'write_report',
-           'prepare_evaluation', 'set_stages', 'schedule_plan', 'delt_evaluate']
+__all__ = ['HARD_AUGMENTS', 'SCHEDULES', 'SEEDS', 'student_lr', 'batch_size_rule', 'decay_groups', 'lr_factor', 'kd_loss',
+           'EvalConfig', 'resolve_config', 'make_optimizer', 'eval_epochs', 'soft_epoch', 'flip_crop', 'hard_epoch',
+           'train_student', 'random_subset', 'split_epochs', 'schedule_stages', 'seeds_for', 'evaluate_set',
+           'summarize', 'baseline_key', 'random_baseline', 'SetError', 'set_layout', 'map_class_folders', 'set_items',
+           'read_images', 'load_distilled', 'set_ipc', 'save_set', 'tidy_rows', 'write_csv', 'plot_accuracy',
+           'write_report', 'prepare_evaluation', 'set_stages', 'schedule_plan', 'delt_evaluate']
 
 # %% ../nbs/08_evaluate.ipynb #05b5d643
 def student_lr(student: str) -> float:
@@ -76,6 +77,7 @@ class EvalConfig:
     scale: tuple = (0.25, 1.0)     # soft: RandomResizedCrop scale
     eval_every: int = 10           # test accuracy every this many epochs, and at the end
     topk: int = None               # soft: pass online teacher logits through top-k fp16 (as stored labels are)
+    augment: str = None            # hard: 'dsa' (DSA's per-image differentiable augmentation, default) | 'flip_crop'
 
 def resolve_config(cfg: EvalConfig, student: str, ipc: int, num_classes: int, n_images: int = None) -> EvalConfig:
     "`cfg` with every unset setting filled in for `student` on a set of `ipc` images per class."
@@ -83,7 +85,9 @@ def resolve_config(cfg: EvalConfig, student: str, ipc: int, num_classes: int, n_
     n = n_images or ipc * num_classes; soft = cfg.protocol == 'soft'
     d = dict(batch_size=batch_size_rule(ipc, num_classes) if soft else 256, lr=student_lr(student) if soft else 0.01,
              weight_decay=0.01 if soft else 5e-4, lr_schedule='half_cosine' if soft else 'step',
-             temperature=20.0 if cfg.mix == 'cutmix' else 4.0)
+             temperature=20.0 if cfg.mix == 'cutmix' else 4.0, augment=None if soft else 'dsa')
+    if not soft and (cfg.augment or 'dsa') not in ('dsa', 'flip_crop'):
+        raise ValueError(f"hard-protocol augmentation must be one of ['dsa', 'flip_crop'], not {cfg.augment!r}")
     c = replace(cfg, **{k: v for k, v in d.items() if getattr(cfg, k) is None})
     return replace(c, batch_size=min(c.batch_size, n), scale=tuple(c.scale))
 
@@ -109,8 +113,10 @@ def soft_epoch(model, opt, batches, T):
     return total / max(seen, 1)
 
 def flip_crop(x, generator=None):
-    "The default hard-protocol augmentation: random flip and random crop (pad size/8, reflect) per image."
+    "A plain hard-protocol augmentation: random flip and random crop (pad size/8, reflect) per image."
     return augment_batch(x, 'crop_flip', generator)
+
+HARD_AUGMENTS = {'dsa': dsa, 'flip_crop': flip_crop}   # name → augment(x, generator); DSA is the default (DC/DSA/MTT evaluate so)
 
 def hard_epoch(model, opt, data, bs, augment, generator, device):
     "One epoch of cross-entropy on the set's labels, batches through `augment`; returns the mean loss."
@@ -130,7 +136,7 @@ def _label_source(data, cfg, teacher, seed, device):
 
 def _train_epoch(model, opt, cfg, data, labels, epoch, augment, gen, device):
     if cfg.protocol == 'soft': return soft_epoch(model, opt, labels.epoch(epoch), cfg.temperature)
-    return hard_epoch(model, opt, data, cfg.batch_size, augment or flip_crop, gen, device)
+    return hard_epoch(model, opt, data, cfg.batch_size, augment or HARD_AUGMENTS[cfg.augment or 'dsa'], gen, device)
 
 def train_student(stages, test, cfg: EvalConfig, student, seed, teacher=None, labels=None, augment=None,
                   device=None, progress=True, desc='student', model=None, on_stage=None):
@@ -419,6 +425,7 @@ def delt_evaluate(dataset:str='fashion_mnist',   # dataset name (see `delt.data.
                   batch_size:int=None,           # override: batch size (default: the batch-size rule; hard 256)
                   lr_schedule:str=None,          # override: half_cosine | cosine | step | constant
                   temperature:float=None,        # override: KD temperature
+                  augment:str=None,              # hard: dsa (default) | flip_crop
                   n_test:int=None,               # evaluate on this many test images (evenly spaced; default: all)
                   schedule:str=None,             # progressive | union | sequential: train over the stages of a delt-pdd set
                   epochs_per_stage:int=None,     # with --schedule: epochs of every stage (default: --epochs split evenly)
@@ -438,7 +445,7 @@ def delt_evaluate(dataset:str='fashion_mnist',   # dataset name (see `delt.data.
     ipc, seed_list = set_ipc(data), seeds_for(seeds)
     if plan: epochs = sum(e for _, e in plan)                  # the baseline trains as many epochs in all
     if protocol == 'hard' and lr is None and man.get('learned_lr'): lr = float(man['learned_lr'])
-    cfg = resolve_config(EvalConfig(protocol, epochs, batch_size, lr, None, lr_schedule, mix, temperature), student, ipc, len(data.classes), len(data))
+    cfg = resolve_config(EvalConfig(protocol, epochs, batch_size, lr, None, lr_schedule, mix, temperature, augment=augment), student, ipc, len(data.classes), len(data))
     runs = evaluate_set(data, test, cfg, student, seed_list, tm, device, progress, desc='set', stages=plan)
     base = random_baseline(r['train'], test, cfg, student, ipc, seed_list, tm, r['teacher_meta'].get('sha256'), cache, device, progress) if random else None
     teacher_acc = evaluate(tm, test, device=device) if tm is not None else None
