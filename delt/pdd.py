@@ -312,12 +312,14 @@ def _ranking(run, name, meta):
 def stage_manifest(run: PDDRun, i, records, per_image, seconds):
     "The manifest of the cumulative set after stage `i`."
     fmeta = run.final[1]
+    lr = [(r.get('summary') or {}).get('learned_lr') for r in records]   # MTT: each stage's learned step size
     return dict(method='pdd', base=run.base.name, dataset=run.data.info.name, classes=run.data.classes, ipc=i * run.n,
                 settings=run.settings['base'], teacher=dict(path=str(run.teacher_dir), sha256=fmeta['sha256'], arch=fmeta['arch'],
                 test_acc=fmeta.get('test_acc')), image_iterations=sum(r['image_iterations'] for r in records),
                 pdd=dict(key=run.key, stages=run.stages, stage=i, ipc_per_stage=run.n, seed=run.seed,
                          forgetting=run.settings['forgetting'], real_fractions=run.fractions, records=records),
-                wall_seconds=seconds, versions=package_versions(), per_image=per_image)
+                wall_seconds=seconds, versions=package_versions(), per_image=per_image,
+                **({'learned_lr': lr[-1], 'learned_lr_per_stage': lr} if lr and lr[-1] is not None else {}))
 
 def run_stage(run: PDDRun, i, st) -> dict:
     "Stage i of Algorithm 1: θ_i (transition), S_i given the frozen S_1 ∪ … ∪ S_{i−1}, the cumulative set written; the next state."

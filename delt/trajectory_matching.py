@@ -362,4 +362,4 @@ class TrajectoryMatching(Base):
         if (f := self._lr_file(inp)) is not None: save_json({**(load_json(f) if f.exists() else {}), str(inp.stage): res.lr}, f)
         k, n = x0.shape[:2]
         return StageOutput(res.images, drawn, dict(iterations=[self.cfg.iterations] * (k * n), source_index=drawn.view(k, n).flatten().tolist()),
-                           self.cfg.iterations * k * n)
+                           self.cfg.iterations * k * n, summary=dict(learned_lr=res.lr))
