@@ -3,10 +3,7 @@ import json, os, subprocess, sys
 from pathlib import Path
 import pytest
 
-BIN = Path(sys.executable).parent
-
-def run(*args, **kw):
-    return subprocess.run([str(BIN/args[0]), *args[1:]], capture_output=True, text=True, **kw)
+from clitools import BIN, run
 
 def test_squeeze_writes_teacher_and_metrics(tmp_path):
     out = tmp_path/'t'

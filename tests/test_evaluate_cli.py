@@ -5,11 +5,8 @@ from pathlib import Path
 import numpy as np, pytest
 from PIL import Image
 
-BIN = Path(sys.executable).parent
+from clitools import BIN, run
 IPC = 2
-
-def run(*args):
-    return subprocess.run([str(BIN/args[0]), *map(str, args[1:])], capture_output=True, text=True)
 
 @pytest.fixture(scope='module')
 def teacher(tmp_path_factory):

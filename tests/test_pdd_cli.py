@@ -4,11 +4,8 @@ import hashlib, json, shutil, subprocess, sys
 from pathlib import Path
 import pytest
 
-BIN = Path(sys.executable).parent
+from clitools import BIN, run
 N_TRAIN = 1000
-
-def run(*args):
-    return subprocess.run([str(BIN/args[0]), *map(str, args[1:])], capture_output=True, text=True)
 
 @pytest.fixture(scope='module')
 def teacher(tmp_path_factory):
