@@ -7,9 +7,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.delt-installed
 # make demo: DELT on Fashion-MNIST at IPC 10 through nbs/experiments/distill.ipynb (papermill) with its full values
 # scaled to a CPU: a one-epoch teacher (trained on the first run, then reused from outputs/cache), 1 000 ranked
-# candidates per class, MI 300 / RI 100, students for 30 epochs (tested at 15 and 30) over 2 seeds next to a random-real baseline.
+# candidates per class, MI 300 / RI 100, students for 100 epochs (tested at 50 and 100) over 2 seeds next to a random-real baseline.
 DEMO_OUT    ?= outputs/demo/fashion_mnist_delt_ipc10
-DEMO_PARAMS ?= ipc=10 teacher_epochs=1 mipc=1000 mi=300 ri=100 eval_epochs=30 eval_every=15 seeds=2
+DEMO_PARAMS ?= ipc=10 teacher_epochs=1 mipc=1000 mi=300 ri=100 eval_epochs=100 eval_every=50 seeds=2
 # make experiments GRID=<experiment> [PARAMS="key=value …"]: an experiment notebook of nbs/experiments (methods,
 # ablations, cross_arch, compute, diversity, distill) with its full values, then outputs/RESULTS.md (report.ipynb).
 GRID   ?= methods
