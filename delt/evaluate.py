@@ -26,7 +26,7 @@ __all__ = ['HARD_AUGMENTS', 'SCHEDULES', 'SEEDS', 'student_lr', 'batch_size_rule
            'train_student', 'random_subset', 'split_epochs', 'schedule_stages', 'seeds_for', 'evaluate_set',
            'summarize', 'baseline_key', 'random_baseline', 'SetError', 'set_layout', 'map_class_folders', 'set_items',
            'read_images', 'load_distilled', 'set_ipc', 'save_set', 'tidy_rows', 'write_csv', 'plot_accuracy',
-           'write_report', 'prepare_evaluation', 'set_stages', 'schedule_plan', 'delt_evaluate']
+           'write_report', 'spaced_subset', 'prepare_evaluation', 'set_stages', 'schedule_plan', 'delt_evaluate']
 
 # %% ../nbs/08_evaluate.ipynb #05b5d643
 def student_lr(student: str) -> float:
@@ -368,7 +368,8 @@ def write_report(out, metrics, rows, teacher_acc=None, title=''):
     return out
 
 # %% ../nbs/08_evaluate.ipynb #933d5d7f
-def _test_subset(test, n):
+def spaced_subset(test, n):
+    "`n` evenly spaced images of `test` (all of it when `n` is None or too large): a quicker test set spread over the whole one."
     return test if not n or n >= len(test) else test.subset(torch.linspace(0, len(test) - 1, n).round().long())
 
 def prepare_evaluation(dataset, teacher, images, student, protocol, n_test=None, data_root=None, device='cpu') -> dict:
@@ -378,7 +379,7 @@ def prepare_evaluation(dataset, teacher, images, student, protocol, n_test=None,
     if images is None: raise ValueError('--images DIR is required: the set to evaluate')
     if protocol == 'soft' and teacher is None: raise ValueError('the soft protocol needs --teacher DIR (a delt-squeeze output), or use --protocol hard')
     info = dataset_info(dataset)
-    train, test = get_dataset(dataset, 'train', data_root), _test_subset(get_dataset(dataset, 'test', data_root), n_test)
+    train, test = get_dataset(dataset, 'train', data_root), spaced_subset(get_dataset(dataset, 'test', data_root), n_test)
     data, manifest = load_distilled(images, info, train.classes)
     tm, tmeta = load_teacher(teacher, train.classes, device=device) if teacher else (None, None)
     return dict(train=train, test=test, data=data, manifest=manifest or {}, teacher=tm, teacher_meta=tmeta or {})

@@ -16,7 +16,7 @@ from .models import check_arch
 from .squeeze import default_recipe, train_teacher, load_teacher, evaluate
 from .distill import distill, settings
 from .evaluate import (EvalConfig, resolve_config, evaluate_set, random_baseline, baseline_key, random_subset, seeds_for,
-                           summarize, load_distilled, set_ipc, tidy_rows, write_report, _test_subset)
+                           summarize, load_distilled, set_ipc, tidy_rows, write_report, spaced_subset)
 from .metrics import diversity
 from .viz import class_grid
 
@@ -146,7 +146,7 @@ def load_data(cfg: RunConfig):
     "(train, test) of `cfg`: the n_train subset of the training set, the n_test subset of the test set."
     train, test = get_dataset(cfg.dataset, 'train', cfg.data_root), get_dataset(cfg.dataset, 'test', cfg.data_root)
     if cfg.n_train and cfg.n_train < len(train): train = train.subset(torch.randperm(len(train), generator=torch.Generator().manual_seed(0))[:cfg.n_train])
-    return train, _test_subset(test, cfg.n_test)
+    return train, spaced_subset(test, cfg.n_test)
 
 def check_data(cfg: RunConfig, train):
     "Refuse (before any training) a training set with too few images per class for the set or the baseline."
