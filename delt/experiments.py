@@ -20,7 +20,7 @@ __all__ = ['RUN_PARAMS', 'VARY_KEYS', 'CONTEXT_KEYS', 'METHOD_ORDER', 'expand_gr
            'experiment_notebook', 'parameter_cell', 'full_params', 'default_params', 'parse_params', 'pick',
            'run_experiment', 'collect', 'example_run', 'setting', 'varying', 'context', 'shape', 'method_rank', 'pm',
            'acc', 'md_table', 'paper_table', 'details_table', 'plot_acc_vs_ipc', 'plot_per_method', 'results_markdown',
-           'write_results', 'delt_experiments']
+           'pdd_sections', 'write_results', 'delt_experiments']
 
 # %% ../nbs/13_experiments.ipynb #3cc14cb1
 def expand_grid(grid) -> list:
@@ -127,19 +127,27 @@ def default_params(notebook) -> dict:
     nb = nbformat.read(str(notebook), as_version=4)
     return _assignments(nb.cells[parameter_cell(nb)].source)
 
+def _literal(v):
+    "`v` as a Python literal; a list or tuple whose quotes the shell ate (`[delt,rded]`) gets its bare words back as strings."
+    try: return ast.literal_eval(v)
+    except (ValueError, SyntaxError): pass
+    if v[:1] not in '[(': return v
+    bare = lambda m: m[0] if m[0] in ('None', 'True', 'False') else repr(m[0])
+    try: return ast.literal_eval(re.sub(r"(?<![\w.'\"])[A-Za-z_][\w./-]*", bare, v))
+    except (ValueError, SyntaxError): raise ValueError(f'cannot read {v!r} as a list: write it like [delt,rded] or "[\'delt\', \'rded\']"') from None
+
 def parse_params(s) -> dict:
     "`key=value` words → dict, each value a Python literal when it parses as one, else the string."
     out = {}
     for w in shlex.split(s or ''):
         k, eq, v = w.partition('=')
         if not eq or not k.isidentifier(): raise ValueError(f'parameters are key=value words, got {w!r}')
-        try: out[k] = ast.literal_eval(v)
-        except (ValueError, SyntaxError): out[k] = v
+        out[k] = _literal(v)
     return out
 
 # %% ../nbs/13_experiments.ipynb #1b74ca49
-RUN_PARAMS = ('dataset', 'data_root', 'teacher_arch', 'teacher_epochs', 'teacher_batch_size', 'n_train', 'student_arch',
-              'ipc', 'mi', 'ri', 'mipc', 'eval_epochs', 'seeds', 'n_test', 'device', 'cache_dir')
+RUN_PARAMS = ('dataset', 'data_root', 'teacher_arch', 'teacher_epochs', 'teacher_batch_size', 'teacher_dir', 'n_train', 'student_arch',
+              'ipc', 'mi', 'ri', 'mipc', 'eval_epochs', 'eval_every', 'seeds', 'n_test', 'device', 'cache_dir')
 
 def pick(ns, names=RUN_PARAMS) -> dict:
     "The entries `names` found in namespace `ns` (an experiment notebook's globals): the parameters every run gets."
@@ -357,10 +365,21 @@ def results_markdown(recs, fig_dir, base) -> str:
                      [[*k[:4], k[4] or '—', e['runs'], f"{e['wall'] / 3600:.2f}", ', '.join(sorted(e['exps']))] for k, e in hw.items()]), '']
     return '\n'.join(out)
 
+def pdd_sections(root, base) -> str:
+    "The tables `pdd.ipynb` generated under `root` (`pdd_tables.md`, its figure beside it) as report sections; links relative to `base`."
+    out = []
+    for f in sorted(Path(root).rglob('pdd_tables.md')):
+        head, _, body = f.read_text().partition('\n')
+        out += [f"## {head.lstrip('# ')} (`{os.path.relpath(f.parent, root)}`)", body.strip(), '']
+        if (f.parent/'pdd_tables.png').exists(): out += [f"![PDD runs]({os.path.relpath(f.parent/'pdd_tables.png', base)})", '']
+    return '\n'.join(out)
+
 def write_results(root='outputs', out=None) -> Path:
     "Gather every run under `root` into `out` (default root/RESULTS.md), figures in a `results/` folder beside it."
     root = Path(root); out = Path(out or root/'RESULTS.md'); recs = collect(root)
     md = results_markdown(recs, out.parent/'results', out.parent) if recs else '# Results\n\nNo run records under ' + str(root) + ' yet.\n'
+    pdd = pdd_sections(root, out.parent)
+    if pdd: md = md + '\n' + pdd
     with atomic_path(out) as tmp: Path(tmp).write_text(md)
     return out
 
