@@ -18,8 +18,9 @@ from .ranking import random_crop_boxes, crop_resize
 from .mosaic import clamp_pixels
 
 # %% auto #0
-__all__ = ['check_iterations', 'round_counts', 'join_iterations', 'image_iterations', 'BNInputs', 'class_losses', 'min_crop_at',
-           'sample_class_aug', 'augment_classes', 'RecoverConfig', 'lr_for_round', 'Recovered', 'recover']
+__all__ = ['CPU_PASS_IMAGES', 'check_iterations', 'round_counts', 'join_iterations', 'image_iterations', 'BNInputs',
+           'class_stats', 'class_losses', 'min_crop_at', 'sample_class_aug', 'augment_classes', 'auto_chunk',
+           'RecoverConfig', 'lr_for_round', 'Recovered', 'recover']
 
 # %% ../nbs/06_recover.ipynb #0cb4fbc4
 def check_iterations(mi, ri):
@@ -61,6 +62,14 @@ class BNInputs:
         "Detach the hooks."
         for h in self.handles: h.remove()
 
+def class_stats(f, k):
+    "Per-class channel mean and biased variance of `f` (k·a, C, …), rows grouped by class; two contiguous passes."
+    f = f.float().reshape(k, len(f) // k, f.shape[1], -1)
+    n = f.shape[1] * f.shape[3]
+    mu = f.sum(3).sum(1) / n
+    d = f - mu.detach()[:, None, :, None]          # centred on the (constant) mean: exact value and gradient, no cancellation
+    return mu, (d * d).sum(3).sum(1) / n
+
 def class_losses(teacher, hooks, x, y, k, r_bn=0.01, first_bn_mul=10.):
     "Per-class CE + r_bn·BN loss for `x` holding `k` classes × `a` images each (rows grouped by class)."
     a = len(x) // k
@@ -68,8 +77,7 @@ def class_losses(teacher, hooks, x, y, k, r_bn=0.01, first_bn_mul=10.):
     ce = F.cross_entropy(logits, y, reduction='none').view(k, a).mean(1)
     bn = torch.zeros(k, device=x.device)
     for l, (m, f) in enumerate(zip(hooks.bns, hooks.inputs)):
-        f = f.float().reshape(k, a, f.shape[1], -1)
-        mu, var = f.mean((1, 3)), f.var((1, 3), unbiased=False)
+        mu, var = class_stats(f, k)
         d = torch.linalg.vector_norm(mu - m.running_mean, dim=1) + torch.linalg.vector_norm(var - m.running_var, dim=1)
         bn = bn + (first_bn_mul if l == 0 else 1.) * d
     return ce, bn
@@ -92,6 +100,14 @@ def augment_classes(x, aug, a):
     if shifts.any(): x = torch.cat([torch.roll(xc, (int(i), int(j)), (-1, -2)) for xc, (i, j) in zip(x.split(a), shifts)])
     return crop_resize(x, boxes.repeat_interleave(a, 0), x.shape[-1], flips.repeat_interleave(a))
 
+# %% ../nbs/06_recover.ipynb #a7c0f1d3
+CPU_PASS_IMAGES = 16   # images per forward pass that recovery aims for on a CPU (benchmarks/bench_recover.py)
+
+def auto_chunk(k, a, device):
+    "Classes per forward pass for `k` classes of `a` images: all on a GPU, ~`CPU_PASS_IMAGES` images' worth on a CPU."
+    if torch.device(device).type != 'cpu': return k
+    return max(1, min(k, CPU_PASS_IMAGES // max(1, a)))
+
 # %% ../nbs/06_recover.ipynb #e27277ed
 @dataclass
 class RecoverConfig:
@@ -108,7 +124,7 @@ class RecoverConfig:
     milestone: float = 1.0
     min_crop: float = 0.08         # crop scale lower bound without curriculum
     lr_restart: bool = False       # cosine per round instead of at the global iteration
-    class_chunk: int = 0           # classes per forward pass (0: all); bounds memory on 1000-class data
+    class_chunk: int = 0           # classes per forward pass (0: auto, see `auto_chunk`); bounds memory on 1000-class data
     checkpoint_every: int = 100
     seed: int = 0
     amp: bool = True               # bf16 autocast + channels_last on CUDA
@@ -172,7 +188,6 @@ def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=Tru
                            **({} if frozen is None else dict(frozen=frozen.double().sum().item(), frozen_shape=list(frozen.shape)))))
     fz = [] if frozen is None else [frozen.to(dev)]                      # earlier stages' images: in every batch, no parameter
     start, hist, count = _load_ckpt(checkpoint, key, params, opt, gen)
-    chunk = cfg.class_chunk or k
     t0 = time.time()
     try:
         bar = tqdm(range(start, cfg.mi), initial=start, total=cfg.mi, desc='recover', disable=not progress, leave=False)
@@ -182,7 +197,7 @@ def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=Tru
             x = torch.cat(fz + [params[i] for i in act], 1)                 # (k, a, C, H, W): frozen first
             a = x.shape[1]; new = a - (frozen.shape[1] if fz else 0); opt.zero_grad(set_to_none=True)
             ce_sum = bn_sum = 0.
-            aug = sample_class_aug(k, it, cfg, gen)
+            aug = sample_class_aug(k, it, cfg, gen); chunk = cfg.class_chunk or auto_chunk(k, a, dev)
             for c0 in range(0, k, chunk):
                 kc = min(chunk, k - c0)
                 xc = augment_classes(x[c0:c0 + kc].reshape(kc * a, *x.shape[2:]), [t[c0:c0 + kc] for t in aug], a)
