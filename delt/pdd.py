@@ -134,8 +134,9 @@ def recalibrate_bn(model, data, n=2000, bs=500, seed=0, allowed=None):
 class BNMatching(Base):
     "PDD's base over batch-to-global matching: a `delt.distill` preset per stage, earlier stages frozen in every class's batch."
     name = 'bn_matching'
-    def __init__(self, preset='delt', transition_epochs=0, recalibrate=2000, progress=True, **overrides):
+    def __init__(self, preset='delt', transition_epochs=0, recalibrate=2000, condition=True, progress=True, **overrides):
         self.preset, self.transition_epochs, self.recalibrate, self.progress = preset, transition_epochs, recalibrate, progress
+        self.condition = condition        # False: earlier stages stay out of the statistics (PDD's ablation)
         self.overrides, self.s = {k: v for k, v in overrides.items() if v is not None}, None
     @property
     def transitions(self):
@@ -148,7 +149,8 @@ class BNMatching(Base):
             raise ValueError(f'preset {self.preset!r} does not optimise images (MI 0): PDD over BN matching needs delt, early_only, cda or sre2l')
         if self.transition_epochs < 0: raise ValueError(f'transition epochs must be ≥ 0, got {self.transition_epochs}')
         self.s = s
-        return dict(base=self.name, **s, transition_epochs=self.transition_epochs, recalibrate=self.recalibrate)
+        return dict(base=self.name, **s, transition_epochs=self.transition_epochs, recalibrate=self.recalibrate,
+                    condition=self.condition)
     def need(self):
         "Real images per class one stage draws (0 for noise init)."
         return 0 if self.s['init'] == 'noise' else self.s['ipc'] * self.s['mosaic'] ** 2
@@ -168,7 +170,7 @@ class BNMatching(Base):
         "Recover the stage's n images per class against θ_i with the earlier stages' images frozen."
         x0, drawn, src = self.initial(inp)
         res = recover(inp.model, x0, inp.data.info, recover_config(self.s, seed=inp.seed), checkpoint=inp.checkpoint,
-                      progress=self.progress, frozen=inp.frozen)
+                      progress=self.progress, frozen=inp.frozen if self.condition else None)
         its = [self.s['mi'] - j for j in res.joins] * len(inp.data.classes)
         h, w = res.history, min(5, len(res.history['bn']))
         losses = {f'{l}_{e}': sum(h[l][sl]) / w for l in ('ce', 'bn') for e, sl in (('first', slice(0, w)), ('last', slice(-w, None)))}
@@ -369,7 +371,7 @@ def _real_data(dataset, teacher, n_train, data_root):
     if not tj.exists(): raise FileNotFoundError(f'no teacher at {teacher} ({tj.name} missing): train one with `delt-squeeze --out {teacher}`')
     return train_subset(get_dataset(dataset, 'train', data_root), n_train, load_json(tj).get('seed', 0))
 
-_BASE_ARGS = dict(bn_matching=('preset', 'mi', 'ri', 'init', 'lr', 'r_bn', 'class_chunk'),
+_BASE_ARGS = dict(bn_matching=('preset', 'mi', 'ri', 'init', 'lr', 'r_bn', 'class_chunk', 'condition'),
                   gradient_matching=('iterations', 'dsa'), trajectory_matching=('iterations', 'dsa', 'syn_steps', 'buffer_dir'))
 
 def _base_settings(base, args):
@@ -394,6 +396,7 @@ def delt_pdd(dataset:str='fashion_mnist',       # dataset name (see `delt.data.D
              mi:int=None, ri:int=None,          # maximum / round iterations per stage
              init:str=None,                     # min | medium | top | noise
              lr:float=None, r_bn:float=None, class_chunk:int=None,
+             condition:bool=True,               # bn_matching: --no-condition leaves earlier stages out of the statistics (ablation)
              iterations:int=None,               # gradient/trajectory matching: distillation iterations per stage
              dsa:bool=True,                     # gradient/trajectory matching: --no-dsa for plain DC / no augmentation
              syn_steps:int=None,                # trajectory matching: student steps per iteration

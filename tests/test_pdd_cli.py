@@ -103,3 +103,10 @@ def test_gradient_matching_base_from_the_cli(teacher, tmp_path):
     assert [r['stage'] for r in m2['images']] == [1, 2] * 10
     d1, d2 = digest(out/'stage_1'), digest(out/'stage_2')
     assert all(d2[f] == h for f, h in d1.items())
+
+def test_no_condition_is_a_setting_of_the_run(teacher, pdd_run, tmp_path):
+    "PDD's ablation from the command line: --no-condition reaches the base and the manifest says so."
+    r = pdd(teacher, tmp_path/'nc', '--no-condition')
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert manifest(tmp_path/'nc'/'stage_2')['settings']['condition'] is False
+    assert manifest(pdd_run/'stage_2')['settings']['condition'] is True
