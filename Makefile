@@ -11,7 +11,7 @@ STAMP  := $(VENV)/.delt-installed
 DEMO_OUT    ?= outputs/demo/fashion_mnist_delt_ipc10
 DEMO_PARAMS ?= ipc=10 teacher_epochs=1 mipc=1000 mi=300 ri=100 eval_epochs=100 eval_every=50 seeds=2
 # make experiments GRID=<experiment> [PARAMS="key=value …"]: an experiment notebook of nbs/experiments (methods,
-# ablations, cross_arch, compute, diversity, distill) with its full values, then outputs/RESULTS.md (report.ipynb).
+# ablations, cross_arch, compute, diversity, pdd, distill) with its full values, then outputs/RESULTS.md (report.ipynb).
 GRID   ?= methods
 PARAMS ?=
 

@@ -6,7 +6,7 @@ import nbformat, pytest
 from delt.experiments import experiment_notebook, full_params, default_params, run_experiment, RUN_PARAMS
 from delt.pipeline import RunConfig, run, ConfigError
 
-OURS = ['distill', 'methods', 'ablations', 'cross_arch', 'compute', 'diversity', 'report']
+OURS = ['distill', 'methods', 'ablations', 'cross_arch', 'compute', 'diversity', 'pdd', 'report']
 DRIVERS = ['methods', 'ablations', 'cross_arch', 'compute', 'diversity']
 
 def test_distill_notebook_takes_injected_parameters(tmp_path):
