@@ -427,6 +427,7 @@ def delt_evaluate(dataset:str='fashion_mnist',   # dataset name (see `delt.data.
                   lr_schedule:str=None,          # override: half_cosine | cosine | step | constant
                   temperature:float=None,        # override: KD temperature
                   augment:str=None,              # hard: dsa (default) | flip_crop
+                  eval_every:int=10,             # test accuracy every this many epochs, and at the end (best epoch at that resolution)
                   n_test:int=None,               # evaluate on this many test images (evenly spaced; default: all)
                   schedule:str=None,             # progressive | union | sequential: train over the stages of a delt-pdd set
                   epochs_per_stage:int=None,     # with --schedule: epochs of every stage (default: --epochs split evenly)
@@ -446,7 +447,7 @@ def delt_evaluate(dataset:str='fashion_mnist',   # dataset name (see `delt.data.
     ipc, seed_list = set_ipc(data), seeds_for(seeds)
     if plan: epochs = sum(e for _, e in plan)                  # the baseline trains as many epochs in all
     if protocol == 'hard' and lr is None and man.get('learned_lr'): lr = float(man['learned_lr'])
-    cfg = resolve_config(EvalConfig(protocol, epochs, batch_size, lr, None, lr_schedule, mix, temperature, augment=augment), student, ipc, len(data.classes), len(data))
+    cfg = resolve_config(EvalConfig(protocol, epochs, batch_size, lr, None, lr_schedule, mix, temperature, augment=augment, eval_every=eval_every), student, ipc, len(data.classes), len(data))
     runs = evaluate_set(data, test, cfg, student, seed_list, tm, device, progress, desc='set', stages=plan)
     base = random_baseline(r['train'], test, cfg, student, ipc, seed_list, tm, r['teacher_meta'].get('sha256'), cache, device, progress) if random else None
     teacher_acc = evaluate(tm, test, device=device) if tm is not None else None

@@ -60,10 +60,11 @@ def test_evaluate_writes_report(tmp_path, teacher, real):
 
 def test_peer_set_without_manifest(tmp_path, teacher, real):
     out = tmp_path/'eval'
-    r = evaluate(teacher, peer(tmp_path/'peer', real), out, '--no-random')
+    r = evaluate(teacher, peer(tmp_path/'peer', real), out, '--no-random', '--eval-every', '1')
     assert r.returncode == 0, r.stderr[-3000:]
     m = json.loads((out/'metrics.json').read_text())
     assert m['manifest'] is False and m['n_images'] == 10 * IPC and m['random_acc_final_mean'] is None
+    assert m['config']['eval_every'] == 1 and len((out/'results.csv').read_text().splitlines()) == 1 + 2   # tested after epochs 1 and 2
 
 def test_hard_protocol_takes_learned_lr(tmp_path, real):
     root = ours(tmp_path/'set', real)
