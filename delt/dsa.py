@@ -108,9 +108,9 @@ def dsa_flip(x, flip):
     return torch.where(flip.to(x.device).view(-1, 1, 1, 1), x.flip(3), x)
 
 def dsa_affine(x, theta):
-    "Resample each image on the grid of its 2×3 affine matrix (bilinear, zeros outside)."
-    grid = F.affine_grid(theta.to(x.device, x.dtype), list(x.shape), align_corners=False)
-    return F.grid_sample(x, grid, mode='bilinear', padding_mode='zeros', align_corners=False)
+    "Resample each image on the grid of its 2×3 affine matrix (bilinear, zeros outside; ±1 are the corner pixels' centres)."
+    grid = F.affine_grid(theta.to(x.device, x.dtype), list(x.shape), align_corners=True)
+    return F.grid_sample(x, grid, mode='bilinear', padding_mode='zeros', align_corners=True)
 
 def dsa_scale(x, scale):
     "Scale the sampling grid of image i by `scale[i]` = (sx, sy) (> 1 zooms out)."

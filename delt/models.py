@@ -12,7 +12,7 @@ from .core import *   # first: makes torchvision/timm importable over a CPU-only
 import timm, torchvision
 
 # %% auto #0
-__all__ = ['ConvNet', 'small_image_stem', 'check_arch', 'create_model', 'model_spec', 'bn_layers']
+__all__ = ['ConvNet', 'dc_padding', 'small_image_stem', 'check_arch', 'create_model', 'model_spec', 'bn_layers']
 
 # %% ../nbs/02_models.ipynb #6da79dd0
 def _norm(kind, w):
@@ -23,11 +23,11 @@ def _norm(kind, w):
 
 class ConvNet(nn.Module):
     "ConvNet-`depth`: `depth` × [conv3×3(width) → norm → ReLU → avgpool2], flatten, linear."
-    def __init__(self, depth=3, num_classes=10, in_chans=3, im_size=32, width=128, norm='batch'):
+    def __init__(self, depth=3, num_classes=10, in_chans=3, im_size=32, width=128, norm='batch', first_padding=1):
         super().__init__()
-        layers, c, s = [], in_chans, im_size
-        for _ in range(depth):
-            layers += [nn.Conv2d(c, width, 3, padding=1), _norm(norm, width), nn.ReLU(inplace=True), nn.AvgPool2d(2)]
+        layers, c, s = [], in_chans, im_size + 2 * (first_padding - 1)
+        for d in range(depth):
+            layers += [nn.Conv2d(c, width, 3, padding=first_padding if d == 0 else 1), _norm(norm, width), nn.ReLU(inplace=True), nn.AvgPool2d(2)]
             c, s = width, s // 2
         if s < 1: raise ValueError(f'ConvNet-{depth} needs images of at least {2**depth} px, got {im_size}')
         self.features, self.classifier = nn.Sequential(*layers), nn.Linear(width * s * s, num_classes)
@@ -37,6 +37,10 @@ class ConvNet(nn.Module):
     def forward(self, x):
         "Class logits of images `x`."
         return self.classifier(self.forward_features(x))
+
+def dc_padding(in_chans, im_size) -> int:
+    "DC's ConvNet first-layer padding: 3 for one-channel 28 px images (so they end as 4×4 maps, as 32 px ones), else 1."
+    return 3 if in_chans == 1 and im_size == 28 else 1
 
 # %% ../nbs/02_models.ipynb #e473e214
 def _first_conv(model):
@@ -60,18 +64,20 @@ def small_image_stem(model):
 # %% ../nbs/02_models.ipynb #ac1b014f
 def _convnet_kwargs(name):
     base, _, suffix = name.partition('_')
+    dc = suffix == 'dc' or suffix.endswith('_dc')
+    if dc: suffix = suffix[:-2].rstrip('_')
     if base.startswith('convnet') and base[7:] in ('3', '4', '5', '6') and suffix in ('', 'in', 'nn'):
-        return dict(depth=int(base[7:]), norm={'': 'batch', 'in': 'instance', 'nn': 'none'}[suffix])
+        return dict(depth=int(base[7:]), norm={'': 'batch', 'in': 'instance', 'nn': 'none'}[suffix], **({'first_padding': 'dc'} if dc else {}))
 
 def _tv_names(): return set(torchvision.models.list_models(module=torchvision.models))
 
 def check_arch(name):
     "Raise a clear error if `name` is not an architecture the factory knows."
     if _convnet_kwargs(name) or timm.is_model(name) or name in _tv_names(): return name
-    known = [f'convnet{d}{s}' for d in range(3, 7) for s in ('', '_in')] + timm.list_models() + sorted(_tv_names())
+    known = [f'convnet{d}{s}' for d in range(3, 7) for s in ('', '_in', '_in_dc')] + timm.list_models() + sorted(_tv_names())
     close = difflib.get_close_matches(name, known, n=4)
     raise KeyError(f'unknown architecture {name!r}' + (f'; did you mean {close}?' if close else '') +
-                   ' (convnetD[_in], any timm.list_models() name, or a torchvision.models name)')
+                   ' (convnetD[_in][_dc], any timm.list_models() name, or a torchvision.models name)')
 
 def _tv_in_chans(model, in_chans):
     name, conv = _first_conv(model)
@@ -83,6 +89,7 @@ def create_model(name, num_classes=10, in_chans=3, im_size=32, small=None, **kwa
     "Build architecture `name`; `small` (default: im_size ≤ 64) selects the small-image stem for ImageNet nets."
     check_arch(name)
     if (ck := _convnet_kwargs(name)):
+        if ck.get('first_padding') == 'dc': ck['first_padding'] = dc_padding(in_chans, im_size)
         return ConvNet(num_classes=num_classes, in_chans=in_chans, im_size=im_size, **{**ck, **kwargs})
     if timm.is_model(name): model = timm.create_model(name, pretrained=False, num_classes=num_classes, in_chans=in_chans, **kwargs)
     else: model = _tv_in_chans(torchvision.models.get_model(name, weights=None, num_classes=num_classes, **kwargs), in_chans)
