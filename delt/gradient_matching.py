@@ -20,10 +20,10 @@ from .evaluate import save_set
 from .pdd import Base, StageInput, StageOutput
 
 # %% auto #0
-__all__ = ['GM_LOOPS', 'gm_loops', 'unit_distance', 'match_distance', 'mix_seed', 'fresh_net', 'ClassPool', 'class_match',
-           'class_batch', 'fix_bn', 'match_step', 'GMConfig', 'resolve_loops', 'train_on', 'union_set', 'GMResult',
-           'check_frozen', 'gradient_matching', 'random_init', 'save_synthetic', 'distill_gm', 'transition_pool',
-           'GradientMatching']
+__all__ = ['GM_LOOPS', 'GM_TRANSITIONS', 'gm_loops', 'unit_distance', 'match_distance', 'mix_seed', 'fresh_net', 'ClassPool',
+           'class_match', 'class_batch', 'fix_bn', 'match_step', 'GMConfig', 'resolve_loops', 'train_on', 'union_set',
+           'GMResult', 'check_frozen', 'gradient_matching', 'random_init', 'save_synthetic', 'distill_gm',
+           'transition_steps', 'multistep_lr', 'progressive_fit', 'transition_pool', 'GradientMatching']
 
 # %% ../nbs/09a_gradient_matching.ipynb #7581fe08
 GM_LOOPS = {1: (1, 1), 10: (10, 50), 20: (20, 25), 30: (30, 20), 40: (40, 15), 50: (50, 10)}
@@ -112,12 +112,12 @@ class GMConfig:
     lr_img: float = 0.1
     momentum_img: float = 0.5
     lr_net: float = 0.01
-    momentum_net: float = 0.5
+    momentum_net: float = 0.0      # DC/DSA's inner-loop network: plain SGD (SPEC §9)
     batch_real: int = 256
     batch_train: int = 256
     dsa: bool = True               # siamese DSA when matching and DSA in the inner loop; False: DC
     strategy: str = DSA_STRATEGY
-    arch: str = 'convnet3_in'
+    arch: str = 'convnet3_in_dc'   # ConvNet-3, instance norm, DC's first-layer padding (3 on 1-channel 28 px data)
     width: int = None              # ConvNet width (None: 128)
     init: str = 'real'             # real | noise
     checkpoint_every: int = 50
@@ -236,6 +236,27 @@ def distill_gm(data, ipc, cfg: GMConfig = GMConfig(), out=None, device=None, che
     return res
 
 # %% ../nbs/09a_gradient_matching.ipynb #2f8de5f9
+def transition_steps(frozen, n):
+    "PDD's transition sets from the frozen images (classes, (i−1)·n, C, H, W) of stage i: S_1, S_1 ∪ S_2, …, S_1 ∪ … ∪ S_{i−1}."
+    if frozen is None: return []
+    if frozen.shape[1] % n: raise ValueError(f'{frozen.shape[1]} frozen images per class are not whole stages of {n}')
+    return [frozen[:, :j * n] for j in range(1, frozen.shape[1] // n + 1)]
+
+def multistep_lr(epoch, epochs, milestones=(2 / 3, 5 / 6), gamma=0.2):
+    "Learning-rate factor of (0-based) `epoch` of `epochs`: ×`gamma` at every milestone (fractions of `epochs`) passed (IDC's MultiStepLR)."
+    return gamma ** sum(epoch >= round(m * epochs) for m in milestones)
+
+def progressive_fit(net, frozen, n, epochs, strategy=DSA_STRATEGY, generator=None, lr=0.01, batch_size=256, on_step=None):
+    "PDD's transition: `net` trained on S_1, then S_1 ∪ S_2, … (`transition_steps`), `epochs` each, SGD momentum 0.9, wd 5e-4, ×0.2 at 2/3 and 5/6."
+    for j, s in enumerate(transition_steps(frozen, n)):
+        x, y = union_set(s, None)
+        if on_step: on_step(j, x, y)
+        opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
+        for e in range(epochs):
+            for g in opt.param_groups: g['lr'] = lr * multistep_lr(e, epochs)
+            train_on(net, opt, x, y, 1, batch_size, strategy, generator)
+    return net
+
 def transition_pool(union, info, num_classes, size, epochs, arch, width, seed, device, strategy=DSA_STRATEGY):
     "`size` networks, each a fresh initialisation trained `epochs` epochs on `union` (images (classes, m, C, H, W)) by the hard protocol."
     x, y = union_set(union.to(device), None); nets = []
@@ -245,18 +266,23 @@ def transition_pool(union, info, num_classes, size, epochs, arch, width, seed, d
         nets.append(train_on(net, opt, x, y, epochs, 256, strategy, torch.Generator().manual_seed(mix_seed(seed, 'theta-data', j))).eval())
     return nets
 
+GM_TRANSITIONS = ('progressive', 'none', 'pool')
+
 class GradientMatching(Base):
     "PDD's base over DC/DSA gradient matching: random real initial images, earlier stages frozen, θ_i from transitions."
     name, transitions = 'gradient_matching', False       # θ_i are made within the stage (see above)
-    def __init__(self, transition_epochs=0, pool=10, progress=True, **overrides):
-        self.transition_epochs, self.pool, self.progress = transition_epochs, pool, progress
+    def __init__(self, transition='progressive', transition_epochs=200, pool=10, progress=True, **overrides):
+        self.transition, self.transition_epochs, self.pool, self.progress = transition, transition_epochs, pool, progress
         self.cfg, self.n = GMConfig(**{k: v for k, v in overrides.items() if v is not None}), None
     def prepare(self, info, n, teacher):
         "The settings for `n` new images per class (loop counts resolved), checked."
         if self.cfg.init not in ('real', 'noise'): raise ValueError(f"init must be 'real' or 'noise', not {self.cfg.init!r}")
+        if self.transition not in GM_TRANSITIONS: raise ValueError(f'transition must be one of {GM_TRANSITIONS}, not {self.transition!r}')
         if self.transition_epochs < 0 or self.pool < 1: raise ValueError(f'need transition_epochs ≥ 0 and pool ≥ 1, got {self.transition_epochs}, {self.pool}')
+        if self.transition_epochs == 0: self.transition = 'none'
         self.cfg, self.n = resolve_loops(self.cfg, n), n
-        return dict(base=self.name, **asdict(self.cfg), transition_epochs=self.transition_epochs, pool=self.pool)
+        return dict(base=self.name, **asdict(self.cfg), transition=self.transition, transition_epochs=self.transition_epochs,
+                    **({'pool': self.pool} if self.transition == 'pool' else {}))
     def need(self):
         "Real images per class a stage draws (its initial images; none with noise)."
         return self.n if self.cfg.init == 'real' else 0
@@ -266,16 +292,27 @@ class GradientMatching(Base):
         x, drawn = random_init(inp.data, inp.n, inp.seed, inp.allowed, inp.used)
         return x.to(device), drawn
     def stage_nets(self, inp: StageInput, device):
-        "θ_i for this stage: None (fresh networks) at stage 1 or without transitions, else the transition pool."
-        if inp.frozen is None or self.transition_epochs == 0: return None
+        "The `pool` transition's networks (trained once per stage, reused): None at stage 1 or with another transition."
+        if inp.frozen is None or self.transition != 'pool': return None
         return transition_pool(inp.frozen, inp.data.info, len(inp.data.classes), self.pool, self.transition_epochs, self.cfg.arch,
                                self.cfg.width, inp.seed, device, self.cfg.strategy if self.cfg.dsa else None)
+    def net_maker(self, inp: StageInput, device):
+        "make_net(it) of the stage: None (a fresh network per outer iteration) at stage 1 or without transition; else θ_i per `transition`."
+        if inp.frozen is None or self.transition == 'none': return None
+        if self.transition == 'pool':
+            nets = self.stage_nets(inp, device)
+            return lambda it: copy.deepcopy(nets[it % len(nets)]).train()
+        k, fz, strategy = len(inp.data.classes), inp.frozen.to(device), self.cfg.strategy if self.cfg.dsa else None
+        def make(it):
+            net = fresh_net(self.cfg.arch, inp.data.info, k, mix_seed(inp.seed, 'net', it), self.cfg.width, device)
+            g = torch.Generator().manual_seed(mix_seed(inp.seed, 'transition', it))
+            return progressive_fit(net, fz, inp.n, self.transition_epochs, strategy, g, batch_size=self.cfg.batch_train).train()
+        return make
     def synthesize(self, inp: StageInput) -> StageOutput:
         "The stage's n new images per class by gradient matching, the earlier stages' images frozen."
         dev = next(inp.model.parameters()).device if inp.model is not None else default_device()
         x0, drawn = self.initial(inp, dev)
-        nets = self.stage_nets(inp, dev)
-        make = None if nets is None else (lambda it: copy.deepcopy(nets[it % len(nets)]).train())
+        make = self.net_maker(inp, dev)
         res = gradient_matching(inp.data, x0, replace(self.cfg, seed=inp.seed), inp.frozen, make, inp.allowed, inp.checkpoint, self.progress)
         k, n = x0.shape[:2]
         src = drawn.view(k, n).flatten().tolist() if len(drawn) else [-1] * (k * n)
