@@ -6,7 +6,7 @@ Docs: https://delt-dd.github.io/delt/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #342d0a6c
 from __future__ import annotations
-import gzip, os, pickle, shutil, urllib.request
+import contextlib, gzip, hashlib, os, pickle, shutil, sys, urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -14,12 +14,16 @@ import numpy as np, torch
 from PIL import Image
 from torch.utils.data import Dataset, DataLoader
 from tqdm.auto import tqdm
+from fastcore.script import is_cli
+from .core import *
 
 # %% auto #0
-__all__ = ['FMNIST_CLASSES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'DATASETS', 'DEBIAN_FMNIST', 'IMG_EXTS', 'DatasetInfo',
-           'register_dataset', 'ImageTensors', 'from_tensors', 'normalize', 'denormalize', 'read_idx',
-           'load_idx_dataset', 'load_cifar', 'load_tiny_imagenet', 'folder_classes', 'list_images', 'eval_view',
-           'ImageFolderData', 'load_image_folder', 'dataset_info', 'get_dataset', 'batches']
+__all__ = ['FMNIST_CLASSES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'DATASETS', 'USER_MISTAKES', 'DEBIAN_FMNIST', 'IMG_EXTS',
+           'FOLDER_IN_MEMORY_MB', 'DatasetInfo', 'register_dataset', 'UserError', 'one_line', 'cli_errors',
+           'ImageTensors', 'from_tensors', 'normalize', 'denormalize', 'read_idx', 'load_idx_dataset', 'load_cifar',
+           'load_tiny_imagenet', 'folder_classes', 'list_images', 'eval_view', 'ImageFolderData', 'file_list_key',
+           'dataset_key', 'load_image_folder', 'canonical_name', 'cache_root', 'is_grey', 'detect_channels',
+           'folder_stats', 'folder_info', 'dataset_info', 'get_dataset', 'batches']
 
 # %% ../nbs/01_data.ipynb #5c91f7d3
 FMNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
@@ -46,6 +50,25 @@ def register_dataset(info: DatasetInfo):
     "Add (or replace) a dataset in the registry."
     DATASETS[info.name] = info
     return info
+
+# %% ../nbs/01_data.ipynb #a0a5023a
+class UserError(ValueError):
+    "A mistake in what the user asked for (a name, a path, a count); the message says what to change."
+
+USER_MISTAKES = (UserError, KeyError, ValueError, FileNotFoundError, NotADirectoryError)
+
+def one_line(e) -> str:
+    "The message of exception `e` on one line (a KeyError's message without its quotes)."
+    return ' '.join(str(e.args[0] if e.args else e).split())
+
+@contextlib.contextmanager
+def cli_errors(command, prog=None, kinds=(UserError,)):
+    "While `command` runs as a console script, exceptions of `kinds` become `prog: error: <message>` on stderr and exit status 2."
+    try: yield
+    except kinds as e:
+        if not is_cli(command): raise
+        print(f'{prog or command.__name__.replace("_", "-")}: error: {one_line(e)}', file=sys.stderr, flush=True)
+        raise SystemExit(2) from None
 
 # %% ../nbs/01_data.ipynb #0ae7c223
 class ImageTensors(Dataset):
@@ -239,7 +262,7 @@ class ImageFolderData(Dataset):
     def __init__(self, items, classes, info, split='train', transform=None):
         self.items, self.classes, self.info, self.split = items, list(classes), info, split
         self.transform = transform or eval_view(info.size)
-        self.y = torch.tensor([c for _, c in items])
+        self.y = torch.tensor([c for _, c in items], dtype=torch.long)
     def __len__(self): return len(self.items)
     def __getitem__(self, i):
         p, c = self.items[i]
@@ -249,7 +272,31 @@ class ImageFolderData(Dataset):
     def class_indices(self, c):
         "Indices of the images of class `c`, in dataset order."
         return (self.y == c).nonzero().flatten()
+    def subset(self, idx):
+        "A new `ImageFolderData` over the images at `idx` (nothing is decoded)."
+        return ImageFolderData([self.items[i] for i in torch.as_tensor(idx).flatten().tolist()], self.classes, self.info, self.split, self.transform)
+    def to_tensors(self, progress=None) -> ImageTensors:
+        "Decode every image (the same view as streaming gives) into an in-memory `ImageTensors`."
+        first = self[0][0] if len(self) else torch.empty(self.info.channels, self.info.size, self.info.size, dtype=torch.uint8)
+        x = torch.empty(len(self), *first.shape, dtype=torch.uint8)
+        show = len(self) >= 1000 if progress is None else progress
+        for i in tqdm(range(len(self)), desc=f'decoding {self.info.name}/{self.split}', leave=False, disable=not show): x[i] = self[i][0]
+        return ImageTensors(x, self.y.clone(), self.classes, self.info, self.split)
     def __repr__(self): return f'ImageFolderData({self.info.name}/{self.split}: {len(self)} images, {len(self.classes)} classes)'
+
+def file_list_key(items) -> str:
+    "A short sha256 of a file list — each file's path, size, mtime (ns) and label: a streamed split's identity, no pixel read."
+    h = hashlib.sha256()
+    for p, c in items:
+        st = os.stat(p); h.update(f'{p}\t{st.st_size}\t{st.st_mtime_ns}\t{int(c)}\n'.encode())
+    return h.hexdigest()[:16]
+
+def dataset_key(data) -> str:
+    "A short sha256 naming a split: its pixels and labels in memory, its file list (plus the decoded view) when streamed."
+    if isinstance(data, ImageFolderData):
+        return fingerprint(dict(files=file_list_key(data.items), size=data.info.size, channels=data.info.channels))
+    h = hashlib.sha256(data.x.contiguous().numpy().tobytes()); h.update(data.y.numpy().astype(np.int64).tobytes())
+    return h.hexdigest()[:16]
 
 def load_image_folder(root, split, info):
     "An ImageFolder split (train/ or val/; test is an alias of val)."
@@ -260,19 +307,71 @@ def load_image_folder(root, split, info):
         raise ValueError(f'{split_dir} and {train_dir} have different class folders: the class order would disagree')
     if not info.name.startswith('folder:') and len(classes) != info.num_classes:
         raise ValueError(f'{info.name} expects {info.num_classes} classes, found {len(classes)} in {train_dir}')
-    return ImageFolderData(list_images(split_dir, classes), classes, info, split)
+    data = ImageFolderData(list_images(split_dir, classes), classes, info, split)
+    return data.to_tensors() if info.in_memory else data
 
 for _n, _k, _f in [('imagenette', 10, 'imagenette2'), ('imagewoof', 10, 'imagewoof2'), ('imagenet100', 100, 'imagenet100'), ('imagenet1k', 1000, 'imagenet')]:
     register_dataset(DatasetInfo(_n, 224, 3, IMAGENET_MEAN, IMAGENET_STD, _k, load_image_folder, folder=_f, randaug=(6, 2), in_memory=False))
 
 # %% ../nbs/01_data.ipynb #789037d9
+FOLDER_IN_MEMORY_MB = 2048
+
+def _norm_name(n): return ''.join(ch for ch in n.lower() if ch.isalnum())
+
+def canonical_name(name) -> str:
+    "The registered name `name` means (`fashion-mnist`, `FashionMNIST` → `fashion_mnist`); unknown names come back unchanged."
+    if name in DATASETS or name.startswith('folder:'): return name
+    return next((k for k in DATASETS if _norm_name(k) == _norm_name(name)), name)
+
+def cache_root() -> Path:
+    "Where delt caches what it measures about your data: `$DELT_CACHE`, else ~/.cache/delt."
+    return Path(os.environ.get('DELT_CACHE') or '~/.cache/delt').expanduser()
+
+def is_grey(path) -> bool:
+    "Is the image at `path` grey (a grey mode, or colour with three equal channels)?"
+    im = Image.open(path)
+    if im.mode in ('L', '1', 'I', 'I;16', 'F', 'LA'): return True
+    a = np.asarray(im.convert('RGB'), np.int16)
+    return bool((a[..., 0] == a[..., 1]).all() and (a[..., 1] == a[..., 2]).all())
+
+def detect_channels(paths, k=32) -> int:
+    "1 if the (up to `k`, evenly spread) sampled images are all grey, else 3."
+    pick = np.unique(np.linspace(0, len(paths) - 1, min(k, len(paths))).round().astype(int))
+    return 1 if all(is_grey(paths[i]) for i in pick) else 3
+
+def folder_stats(items, size, channels, progress=True) -> dict:
+    "Per-channel mean and std ([0, 1] scale) of a training split's images as the loaders view them; cached by file list."
+    key = fingerprint(dict(files=file_list_key(items), size=size, channels=channels))
+    f = cache_root()/'folder_stats'/f'{key}.json'
+    if f.exists(): return load_json(f)
+    info = DatasetInfo('stats', size, channels, (0.,) * channels, (1.,) * channels, 0)
+    data = ImageFolderData(items, [], info, 'train'); s = np.zeros(channels); s2 = np.zeros(channels); n = 0
+    for i in tqdm(range(len(data)), desc='mean/std of the training images', leave=False, disable=not progress or len(data) < 1000):
+        a = data[i][0].double().flatten(1) / 255
+        s += a.sum(1).numpy(); s2 += (a * a).sum(1).numpy(); n += a.shape[1]
+    mean = s / n; std = np.sqrt(np.maximum(s2 / n - mean ** 2, 0))
+    st = dict(mean=[round(float(v), 6) for v in mean], std=[round(float(max(v, 1e-6)), 6) for v in std], n_images=len(items), key=key)
+    save_json(st, f)
+    return st
+
+def folder_info(name) -> DatasetInfo:
+    "The `DatasetInfo` of `folder:<path>[@size]`: classes, channels, mean/std measured on its training split."
+    path, _, size = name[7:].partition('@')
+    try: size = int(size or 224)
+    except ValueError: raise UserError(f'{name}: the size after @ must be an integer, e.g. folder:{path}@64') from None
+    path = Path(path).expanduser().resolve()
+    if not path.is_dir(): raise FileNotFoundError(f'{path} does not exist: folder:<path> needs <path>/train/<class>/ and <path>/val/<class>/ folders')
+    classes = folder_classes(path/'train'); items = list_images(path/'train', classes)
+    ch = detect_channels([p for p, _ in items]); st = folder_stats(items, size, ch)
+    limit = float(os.environ.get('DELT_IN_MEMORY_MB', FOLDER_IN_MEMORY_MB))
+    return DatasetInfo(name, size, ch, tuple(st['mean']), tuple(st['std']), len(classes), load_image_folder, folder=str(path),
+                       classes=classes, randaug=(5, 4) if size <= 32 else (4, 3) if size <= 64 else (6, 2),
+                       in_memory=len(items) * ch * size * size <= limit * 2**20)
+
 def dataset_info(name) -> DatasetInfo:
     "The registry entry for `name` (or a new one for `folder:<path>[@size]`)."
-    if name.startswith('folder:'):
-        path, _, size = name[7:].partition('@')
-        size = int(size or 224); path = Path(path).expanduser().resolve()
-        k = len(folder_classes(path/'train'))
-        return DatasetInfo(name, size, 3, IMAGENET_MEAN, IMAGENET_STD, k, load_image_folder, folder=str(path), randaug=(6, 2), in_memory=False)
+    if name.startswith('folder:'): return folder_info(name)
+    name = canonical_name(name)
     if name not in DATASETS:
         import difflib
         close = difflib.get_close_matches(name, DATASETS, n=3)

@@ -6,6 +6,7 @@ Docs: https://delt-dd.github.io/delt/metrics.html.md"""
 
 # %% ../nbs/10_metrics.ipynb #671a32f5
 from __future__ import annotations
+import math
 from pathlib import Path
 import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image
@@ -13,7 +14,7 @@ from .core import *
 from .data import *
 
 # %% auto #0
-__all__ = ['embed', 'centroid_cosine', 'diversity', 'load_set', 'compute_report']
+__all__ = ['embed', 'centroid_cosine', 'diversity', 'load_set', 'compute_report', 'hlr', 'ior', 'lrs', 'ars', 'dd_ranking']
 
 # %% ../nbs/10_metrics.ipynb #681b4bf1
 @torch.no_grad()
@@ -54,3 +55,32 @@ def compute_report(man):
     "Image-iterations spent against constant-MI recovery."
     spent, const = man['image_iterations'], man['constant_mi_image_iterations']
     return dict(image_iterations=spent, constant_mi=const, ratio=spent / const if const else None)
+
+# %% ../nbs/10_metrics.ipynb #4cf4e049
+def _unit(v): return (math.exp(v) - math.exp(-1)) / (math.e - math.exp(-1))
+
+def hlr(full_hard, set_hard) -> float:
+    "Hard-label recovery (fractions): Acc(full real, hard) − Acc(set, hard)."
+    return full_hard - set_hard
+
+def ior(set_acc, random_acc) -> float:
+    "Improvement over random (fractions): Acc(set) − Acc(random real), under one protocol."
+    return set_acc - random_acc
+
+def lrs(hlr_, ior_, lam=0.5) -> float:
+    "Label-robust score: (e^α − e^−1)/(e − e^−1), α = λ·IOR − (1 − λ)·HLR (fractions)."
+    return _unit(lam * ior_ - (1 - lam) * hlr_)
+
+def ars(ior_aug, ior_noaug, gamma=0.5) -> float:
+    "Augmentation-robust score: (e^β − e^−1)/(e − e^−1), β = γ·IOR(with augmentation) + (1 − γ)·IOR(without) (fractions)."
+    return _unit(gamma * ior_aug + (1 - gamma) * ior_noaug)
+
+def dd_ranking(set_acc, random_acc, set_hard=None, full_hard=None, set_noaug=None, random_noaug=None, lam=0.5, gamma=0.5) -> dict:
+    "HLR, IOR, LRS and ARS from accuracies in **percent** (converted to fractions); a score whose inputs are missing is None."
+    f = lambda v: None if v is None else v / 100
+    s, r, sh, fh, sn, rn = map(f, (set_acc, random_acc, set_hard, full_hard, set_noaug, random_noaug))
+    i = None if s is None or r is None else ior(s, r)
+    h = None if sh is None or fh is None else hlr(fh, sh)
+    return dict(hlr=h, ior=i, lrs=None if h is None or i is None else lrs(h, i, lam),
+                ars=None if i is None or sn is None or rn is None else ars(i, ior(sn, rn), gamma),
+                lam=lam, gamma=gamma, units='fractions of 1 (accuracies divided by 100), not percentages')

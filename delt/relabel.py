@@ -19,9 +19,9 @@ from timm.data.auto_augment import rand_augment_transform
 
 # %% auto #0
 __all__ = ['AugSpec', 'aug_spec', 'rrc_boxes', 'cutmix_box', 'AugParams', 'sample_aug_params', 'seeded_global_rng',
-           'rand_augment', 'crop_flip', 'mix_images', 'mix_targets', 'apply_aug', 'epoch_generator', 'plan_epoch',
-           'compress_logits', 'expand_logits', 'teacher_logits', 'OnlineLabels', 'data_hash', 'store_labels',
-           'StoredLabels', 'storage_bytes', 'expected_bytes_per_image_epoch']
+           'rand_augment', 'crop_flip', 'mix_images', 'mix_targets', 'shuffle_patches', 'apply_aug', 'epoch_generator',
+           'plan_epoch', 'compress_logits', 'expand_logits', 'teacher_logits', 'OnlineLabels', 'data_hash',
+           'store_labels', 'StoredLabels', 'storage_bytes', 'expected_bytes_per_image_epoch']
 
 # %% ../nbs/07_relabel.ipynb #cd36a055
 @dataclass
@@ -35,12 +35,13 @@ class AugSpec:
     mix_alpha: float = 1.0             # λ ~ Beta(α, α): 1 for CutMix, 0.8 for MixUp
     randaug: tuple = None              # timm RandAugment (m, n), None: off
     fill: int = 128                    # RandAugment fill grey level (the dataset mean, as timm does)
+    patches: int = 1                   # RDED's ShufflePatches: shuffle a patches×patches grid of each image (1: off)
 
-def aug_spec(info: DatasetInfo, mix='cutmix', randaug=True, scale=(0.25, 1.0), flip=True) -> AugSpec:
+def aug_spec(info: DatasetInfo, mix='cutmix', randaug=True, scale=(0.25, 1.0), flip=True, patches=1) -> AugSpec:
     "The post-training augmentation of dataset `info`: its RandAugment (m, n), CutMix (α 1) or MixUp (α 0.8)."
     if mix not in ('cutmix', 'mixup', 'none'): raise ValueError(f"mix must be 'cutmix', 'mixup' or 'none', not {mix!r}")
     return AugSpec(info.size, tuple(scale), flip=flip, mix=mix, mix_alpha=0.8 if mix == 'mixup' else 1.0,
-                   randaug=tuple(info.randaug) if randaug else None, fill=round(255 * float(np.mean(info.mean))))
+                   randaug=tuple(info.randaug) if randaug else None, fill=round(255 * float(np.mean(info.mean))), patches=int(patches))
 
 # %% ../nbs/07_relabel.ipynb #4ce9e74c
 def rrc_boxes(n, h, w, scale=(0.25, 1.0), ratio=(3/4, 4/3), generator=None, tries=10):
@@ -78,6 +79,7 @@ class AugParams:
     lam: float = 1.0        # fraction of each image that is its own
     box: tuple = (0, 0, 0, 0)  # CutMix box (y0, y1, x0, x1) in output pixels
     ra_seed: int = -1       # seed of the batch's RandAugment draws; -1: none
+    patch_seed: int = -1    # seed of the batch's ShufflePatches permutations; -1: none
 
 def sample_aug_params(n, h, w, spec: AugSpec, generator=None) -> AugParams:
     "Draw the augmentation parameters of a batch of `n` h×w images."
@@ -89,7 +91,8 @@ def sample_aug_params(n, h, w, spec: AugSpec, generator=None) -> AugParams:
     if spec.mix != 'none': lam = float(rng.beta(spec.mix_alpha, spec.mix_alpha))
     if spec.mix == 'cutmix': box, lam = cutmix_box(lam, spec.size, generator)
     ra_seed = torch.randint(2**31 - 1, (1,), generator=generator).item() if spec.randaug else -1
-    return AugParams(crop, flip, perm, lam, box, ra_seed)
+    patch_seed = torch.randint(2**31 - 1, (1,), generator=generator).item() if spec.patches > 1 else -1   # drawn last: other streams unchanged
+    return AugParams(crop, flip, perm, lam, box, ra_seed, patch_seed)
 
 # %% ../nbs/07_relabel.ipynb #51592469
 @contextlib.contextmanager
@@ -155,10 +158,23 @@ def mix_targets(t, p: AugParams, mode):
     return t if mode == 'none' else p.lam * t + (1 - p.lam) * t[p.perm]
 
 # %% ../nbs/07_relabel.ipynb #eab4d403
+def shuffle_patches(x, k, seed):
+    "RDED's ShufflePatches: cut each image into a k×k grid of patches and put them back in a random order (one per image, from `seed`)."
+    n, c, h, w = x.shape
+    if k <= 1: return x
+    if h % k or w % k: raise ValueError(f'ShufflePatches({k}) needs an image side divisible by {k}, got {h}×{w}')
+    g = torch.Generator().manual_seed(int(seed))
+    perm = torch.stack([torch.randperm(k * k, generator=g) for _ in range(n)]).to(x.device)
+    cells = x.reshape(n, c, k, h // k, k, w // k).permute(0, 2, 4, 1, 3, 5).reshape(n, k * k, c, h // k, w // k)
+    cells = cells[torch.arange(n, device=x.device)[:, None], perm]
+    return cells.reshape(n, k, k, c, h // k, w // k).permute(0, 3, 1, 4, 2, 5).reshape(n, c, h, w)
+
 def apply_aug(x, p: AugParams, spec: AugSpec, info: DatasetInfo):
     "Augmented, normalised float batch for uint8 images `x` and parameters `p`."
     if spec.randaug and p.ra_seed >= 0: x = rand_augment(x, *spec.randaug, p.ra_seed, spec.fill)
-    return mix_images(crop_flip(normalize(x, info), p.crop, p.flip, spec.size), p, spec.mix)
+    x = crop_flip(normalize(x, info), p.crop, p.flip, spec.size)
+    if spec.patches > 1 and p.patch_seed >= 0: x = shuffle_patches(x, spec.patches, p.patch_seed)
+    return mix_images(x, p, spec.mix)
 
 # %% ../nbs/07_relabel.ipynb #32933d80
 def epoch_generator(seed, epoch):
@@ -205,18 +221,17 @@ class OnlineLabels:
 
 # %% ../nbs/07_relabel.ipynb #70823069
 def data_hash(data) -> str:
-    "sha256 (short) of a dataset's images and labels: which set stored labels belong to."
-    import hashlib
-    h = hashlib.sha256(data.x.contiguous().numpy().tobytes()); h.update(data.y.numpy().astype(np.int64).tobytes())
-    return h.hexdigest()[:16]
+    "sha256 (short) naming a set: its images and labels in memory, its file list (paths, sizes, mtimes) when streamed (`dataset_key`)."
+    return dataset_key(data)
 
 _PER_IMAGE = dict(index=(np.int32, ()), crop=(np.int16, (4,)), flip=(np.uint8, ()), perm=(np.int16, ()))
 _PER_BATCH = dict(lam=(np.float32, ()), box=(np.int16, (4,)), ra_seed=(np.int64, ()))
+_PATCH_SEED = dict(patch_seed=(np.int64, ()))   # stored only when ShufflePatches is on
 
-def _open_arrays(d, epochs, n, nb, k):
+def _open_arrays(d, epochs, n, nb, k, patches=False):
     mk = lambda name, dt, shape: np.lib.format.open_memmap(d/f'{name}.npy', 'w+', dt, shape)
     a = {k_: mk(k_, dt, (epochs, n) + s) for k_, (dt, s) in _PER_IMAGE.items()}
-    a.update({k_: mk(k_, dt, (epochs, nb) + s) for k_, (dt, s) in _PER_BATCH.items()})
+    a.update({k_: mk(k_, dt, (epochs, nb) + s) for k_, (dt, s) in {**_PER_BATCH, **(_PATCH_SEED if patches else {})}.items()})
     a['logits'], a['classes'] = mk('logits', np.float16, (epochs, n, k)), mk('classes', np.int16, (epochs, n, k))
     return a
 
@@ -225,7 +240,7 @@ def store_labels(data, teacher, spec: AugSpec, bs, epochs, out, seed=0, topk=Non
     n, nc = len(data), len(data.classes); k = min(topk or nc, nc); nb = math.ceil(n / bs)
     src = OnlineLabels(data, teacher, spec, bs, seed, device=device)
     with atomic_dir(out) as d:
-        a = _open_arrays(d, epochs, n, nb, k)
+        a = _open_arrays(d, epochs, n, nb, k, spec.patches > 1)
         for e in tqdm(range(epochs), desc='storing labels', disable=not progress, leave=False):
             for b, (idx, p) in enumerate(src.plan(e)):
                 s = slice(b * bs, b * bs + len(idx))
@@ -234,6 +249,7 @@ def store_labels(data, teacher, spec: AugSpec, bs, epochs, out, seed=0, topk=Non
                 a['index'][e, s], a['crop'][e, s], a['flip'][e, s], a['perm'][e, s] = idx, p.crop, p.flip, p.perm
                 a['logits'][e, s], a['classes'][e, s] = v.numpy(), c.numpy()
                 a['lam'][e, b], a['box'][e, b], a['ra_seed'][e, b] = p.lam, p.box, p.ra_seed
+                if 'patch_seed' in a: a['patch_seed'][e, b] = p.patch_seed
         for m in a.values(): m.flush()
         del a
         save_json(dict(n=n, bs=bs, epochs=epochs, seed=seed, topk=k, num_classes=nc, spec=asdict(spec),
@@ -260,7 +276,8 @@ class StoredLabels(Dataset):
         e, b = divmod(i, self.nb); s = slice(b * self.bs, min((b + 1) * self.bs, self.n)); a = self.a
         t = lambda name: torch.from_numpy(np.array(a[name][e, s]))
         p = AugParams(t('crop').long(), t('flip').bool(), t('perm').long(), float(a['lam'][e, b]),
-                      tuple(int(v) for v in a['box'][e, b]), int(a['ra_seed'][e, b]))
+                      tuple(int(v) for v in a['box'][e, b]), int(a['ra_seed'][e, b]),
+                      int(a['patch_seed'][e, b]) if 'patch_seed' in a else -1)   # files stored before ShufflePatches have none
         return t('index').long(), p, t('logits'), t('classes')
     def __getitem__(self, i):
         if not 0 <= i < len(self): raise IndexError(i)
