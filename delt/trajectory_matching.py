@@ -21,10 +21,11 @@ from .relabel import data_hash
 from .pdd import Base, StageInput, StageOutput
 
 # %% auto #0
-__all__ = ['flat_params', 'param_dict', 'student_logits', 'load_flat', 'ZCA', 'fit_zca', 'ExpertConfig', 'expert_file',
-           'epochs_done', 'buffer_spec', 'open_buffer', 'expert_epoch', 'train_expert', 'train_experts', 'ExpertBuffer',
-           'unroll', 'trajectory_loss', 'MTTConfig', 'check_windows', 'mtt_step', 'MTTResult', 'trajectory_matching',
-           'real_buffer', 'distill_mtt', 'transition_init', 'TrajectoryMatching']
+__all__ = ['MTT_RECIPES', 'MTT_TRANSITIONS', 'flat_params', 'param_dict', 'student_logits', 'load_flat', 'ZCA', 'fit_zca',
+           'pixels', 'zca_of', 'to_space', 'from_space', 'ExpertConfig', 'expert_file', 'epochs_done', 'buffer_spec',
+           'open_buffer', 'expert_epoch', 'train_expert', 'train_experts', 'ExpertBuffer', 'unroll', 'trajectory_loss',
+           'MTTConfig', 'mtt_recipe', 'check_windows', 'mtt_step', 'MTTResult', 'trajectory_matching', 'real_buffer',
+           'distill_mtt', 'transition_init', 'TrajectoryMatching']
 
 # %% ../nbs/09b_trajectory_matching.ipynb #3ce11e37
 def flat_params(model) -> torch.Tensor:
@@ -64,10 +65,28 @@ class ZCA:
         return (x.reshape(len(x), -1) @ self.w_inv.to(x) + self.mean.to(x)).reshape(x.shape)
 
 def fit_zca(x, eps=0.1) -> ZCA:
-    "ZCA of images `x` (N, C, H, W): W = U (S + ε)^(−½) Uᵀ from the covariance's eigen-decomposition U S Uᵀ."
+    "ZCA of images `x` (N, C, H, W; raw [0, 1] pixels): W = U (S + ε)^(−½) Uᵀ from the covariance's eigen-decomposition U S Uᵀ."
     f = x.reshape(len(x), -1).double(); mean = f.mean(0); c = f - mean
     s, u = torch.linalg.eigh(c.T @ c / (len(f) - 1)); s = s.clamp_min(0)
     return ZCA(mean.float(), ((u * (s + eps).rsqrt()) @ u.T).float(), ((u * (s + eps).sqrt()) @ u.T).float())
+
+def pixels(x, info):
+    "[0, 1]-scale float pixels of uint8 images or of normalised float ones (not clamped: optimised images may leave [0, 1])."
+    if x.dtype == torch.uint8: return x.float() / 255
+    m, s = (torch.tensor(v, dtype=x.dtype, device=x.device).view(-1, 1, 1) for v in (info.mean, info.std))
+    return x * s + m
+
+def zca_of(data, eps=0.1) -> ZCA:
+    "The ZCA of a training set (`ImageTensors`), fitted on its raw [0, 1] pixels."
+    return fit_zca(data.x.float() / 255, eps)
+
+def to_space(x, info, zca=None):
+    "Images (uint8, or normalised float) in the space networks see: ZCA of the raw pixels with `zca`, else normalised."
+    return normalize(x, info) if zca is None else zca.transform(pixels(x, info))
+
+def from_space(w, info, zca=None):
+    "Normalised float images (unclamped) of images `w` in `to_space`'s space."
+    return w if zca is None else normalize(zca.inverse(w), info)
 
 # %% ../nbs/09b_trajectory_matching.ipynb #d6f53c7e
 @dataclass
@@ -81,9 +100,9 @@ class ExpertConfig:
     batch_size: int = 256
     dsa: bool = True
     strategy: str = DSA_STRATEGY
-    arch: str = 'convnet3_in'
+    arch: str = 'convnet3_in_dc'   # ConvNet-3, instance norm, DC's first-layer padding on 1-channel 28 px data
     width: int = None              # ConvNet width (None: 128)
-    zca: bool = False              # train on ZCA-whitened images (fitted on the training data)
+    zca: bool = False              # train on ZCA-whitened raw pixels (fitted on the training data)
     storage: str = 'float32'       # float32 | float16
     seed: int = 0
 
@@ -124,8 +143,7 @@ def expert_epoch(model, opt, data, cfg: ExpertConfig, generator, zca=None):
     "One epoch of SGD on real `data` (shuffled, DSA) with `generator`; returns the mean loss."
     model.train(); dev = next(model.parameters()).device; total = 0.
     for xb, yb in batches(data, cfg.batch_size, shuffle=True, generator=generator):
-        x = normalize(xb.to(dev), data.info)
-        if zca is not None: x = zca.transform(x)
+        x = to_space(xb.to(dev), data.info, zca)
         if cfg.dsa: x = dsa(x, generator, cfg.strategy)
         loss = F.cross_entropy(model(x), yb.to(dev))
         opt.zero_grad(set_to_none=True); loss.backward(); opt.step(); total += loss.item() * len(yb)
@@ -155,7 +173,7 @@ def train_experts(data, path, cfg: ExpertConfig = ExpertConfig(), init=None, ini
     "The buffer of `cfg.n_experts` experts on real `data` at `path` (resumed where it stopped); returns `path`."
     device = torch.device(device or default_device())
     open_buffer(path, data, cfg, init_id)
-    zca = fit_zca(normalize(data.x, data.info)) if cfg.zca else None
+    zca = zca_of(data) if cfg.zca else None
     for k in tqdm(range(cfg.n_experts), desc='experts', disable=not progress, leave=False):
         f = expert_file(path, k)
         if f.exists() and epochs_done(np.load(f, mmap_mode='r')) == cfg.epochs + 1: continue
@@ -203,7 +221,7 @@ def trajectory_loss(end, start, target):
 # %% ../nbs/09b_trajectory_matching.ipynb #bc5bf053
 @dataclass
 class MTTConfig:
-    "Trajectory matching, the PDD repository's defaults (SPEC §9)."
+    "Trajectory matching; the defaults are MTT's argparse defaults (`mtt_recipe('argparse')`), not a published recipe (SPEC §9)."
     iterations: int = 5000
     syn_steps: int = 20            # N: student steps per iteration
     expert_epochs: int = 3         # M: expert epochs they must cover
@@ -212,11 +230,27 @@ class MTTConfig:
     lr_lr: float = 1e-5
     lr_init: float = 0.01          # initial step size
     momentum: float = 0.5
-    batch_syn: int = None          # images per student step (None: the whole synthetic set)
+    batch_syn: int = None          # images per student step, drawn from the union (None: classes × the new images per class)
     dsa: bool = True
     strategy: str = DSA_STRATEGY
     checkpoint_every: int = 100
     seed: int = 0
+
+MTT_RECIPES = {   # per-stage images per class n → PDD README's commands (CIFAR, ZCA on); 'argparse': MTT's defaults
+    'argparse': dict(syn_steps=20, expert_epochs=3, max_start_epoch=25, lr_img=1000., lr_lr=1e-5, lr_init=0.01, zca=False),
+    'pdd_cifar10_5x2': dict(syn_steps=50, expert_epochs=2, max_start_epoch=5, lr_img=1000., lr_lr=1e-7, lr_init=0.01, zca=True),
+    'pdd_cifar10_5x10': dict(syn_steps=30, expert_epochs=2, max_start_epoch=15, lr_img=1000., lr_lr=1e-5, lr_init=0.01, zca=True),
+    'pdd_cifar100_5x2': dict(syn_steps=20, expert_epochs=3, max_start_epoch=20, lr_img=1000., lr_lr=1e-5, lr_init=0.01, zca=True),
+    'pdd_cifar100_5x10': dict(syn_steps=20, expert_epochs=2, max_start_epoch=20, lr_img=1000., lr_lr=1e-5, lr_init=0.01, zca=True,
+                              batch_syn=512)}
+MTT_RECIPES['pdd_5x2'], MTT_RECIPES['pdd_5x10'] = MTT_RECIPES['pdd_cifar10_5x2'], MTT_RECIPES['pdd_cifar10_5x10']
+
+def mtt_recipe(name='argparse', **overrides) -> tuple:
+    "(`MTTConfig`, zca) of a named recipe (`MTT_RECIPES`), with `overrides` (None values ignored)."
+    if name not in MTT_RECIPES: raise ValueError(f'unknown MTT recipe {name!r}; available: {sorted(MTT_RECIPES)}')
+    r = {**MTT_RECIPES[name], **{k: v for k, v in overrides.items() if v is not None}}
+    zca = r.pop('zca')
+    return MTTConfig(**r), zca
 
 def check_windows(cfg: MTTConfig, epochs):
     "Start epochs t < max_start_epoch need t + expert_epochs ≤ the experts' epochs."
@@ -231,7 +265,8 @@ def mtt_step(buffer, syn, lr, frozen, cfg: MTTConfig, opt_img, opt_lr, generator
     k = int(torch.randint(len(buffer), (1,), generator=generator)); t = int(torch.randint(cfg.max_start_epoch, (1,), generator=generator))
     start, target = buffer.rows(k, [t, t + cfg.expert_epochs], syn.device)
     x, y = union_set(syn, frozen)
-    end = unroll(buffer.model, start, x, y, lr, cfg.syn_steps, cfg.batch_syn, cfg.strategy if cfg.dsa else None, generator)
+    bs = cfg.batch_syn or syn.shape[0] * syn.shape[1]              # classes × this stage's n, drawn from the union
+    end = unroll(buffer.model, start, x, y, lr, cfg.syn_steps, bs, cfg.strategy if cfg.dsa else None, generator)
     loss = trajectory_loss(end, start, target)
     opt_img.zero_grad(set_to_none=True); opt_lr.zero_grad(set_to_none=True)
     loss.backward(inputs=[syn, lr]); opt_img.step(); opt_lr.step()
@@ -241,17 +276,18 @@ def mtt_step(buffer, syn, lr, frozen, cfg: MTTConfig, opt_img, opt_lr, generator
 @dataclass
 class MTTResult:
     "What `trajectory_matching` returns."
-    images: torch.Tensor           # (classes, n, C, H, W), normalised
+    images: torch.Tensor           # (classes, n, C, H, W), normalised (with ZCA: un-whitened, unclamped)
     lr: float                      # the learned step size
     history: dict                  # per iteration: loss, step size, expert, start epoch
     seconds: float
 
 def trajectory_matching(buffer: ExpertBuffer, x0, cfg: MTTConfig, frozen=None, zca=None, checkpoint=None, progress=True,
-                        callback=None) -> MTTResult:
+                        callback=None, info=None) -> MTTResult:
     "Optimise `x0` (classes, n, C, H, W; normalised) and a step size by matching `buffer`'s trajectories, `frozen` conditioning."
     check_windows(cfg, buffer.epochs)
     frozen = check_frozen(frozen, x0); dev = x0.device
-    white = (lambda t: t) if zca is None else (lambda t: zca.transform(t.reshape(-1, *t.shape[2:])).reshape(t.shape))
+    if zca is not None and info is None: raise ValueError("with a ZCA, trajectory_matching needs the dataset's `info` (its raw pixels are whitened)")
+    white = (lambda t: t) if zca is None else (lambda t: to_space(t.reshape(-1, *t.shape[2:]), info, zca).reshape(t.shape))
     fz = None if frozen is None else white(frozen.to(dev))
     buffer.model.to(dev)
     syn = nn.Parameter(white(x0.detach().clone()))
@@ -274,7 +310,7 @@ def trajectory_matching(buffer: ExpertBuffer, x0, cfg: MTTConfig, frozen=None, z
         if callback: callback(it)
         if checkpoint is not None and (it + 1) % cfg.checkpoint_every == 0 and it + 1 < cfg.iterations:
             _save_ckpt(checkpoint, key, it + 1, syn, opt_img, gen, hist, dict(lr=lr.detach().cpu(), opt_lr=opt_lr.state_dict()))
-    out = syn.detach() if zca is None else zca.inverse(syn.detach().reshape(-1, *x0.shape[2:])).reshape(x0.shape)
+    out = from_space(syn.detach().reshape(-1, *x0.shape[2:]), info, zca).reshape(x0.shape)
     return MTTResult(out, lr.item(), hist, time.time() - t0)
 
 # %% ../nbs/09b_trajectory_matching.ipynb #ec8c7c60
@@ -289,77 +325,95 @@ def distill_mtt(data, ipc, buffer_dir, cfg: MTTConfig = MTTConfig(), ecfg: Exper
     dev = torch.device(device or default_device())
     buf = real_buffer(data, buffer_dir, ecfg, dev, progress)
     x0, drawn = random_init(data, ipc, cfg.seed)
-    zca = fit_zca(normalize(data.x, data.info)) if ecfg.zca else None
-    res = trajectory_matching(buf, x0.to(dev), cfg, zca=zca, checkpoint=checkpoint, progress=progress)
+    zca = zca_of(data) if ecfg.zca else None
+    res = trajectory_matching(buf, x0.to(dev), cfg, zca=zca, checkpoint=checkpoint, progress=progress, info=data.info)
     if out is not None:
         save_synthetic(res.images, data, out, 'mtt', learned_lr=res.lr, settings=asdict(cfg), experts=dict(path=str(buf.path), **asdict(ecfg)),
                        source_index=drawn.tolist(), history=res.history, seconds=res.seconds)
     return res
 
 # %% ../nbs/09b_trajectory_matching.ipynb #42f0fe60
-def transition_init(first: ExpertBuffer, union, lr, epochs, cfg: ExpertConfig, seed, zca=None, device='cpu'):
-    "init(k) for PDD's stage experts: stage-1 expert k's epoch-0 weights trained `epochs` epochs on `union` (classes, m, C, H, W) with step `lr`."
+def transition_init(prev: ExpertBuffer, union, lr, epochs, cfg: ExpertConfig, seed, zca=None, device='cpu', info=None, batch_size=256):
+    "init(k) for PDD's next-stage experts: expert k's epoch-0 weights of the *current* buffer `prev`, trained `epochs` epochs on `union`."
     x, y = union_set(union.to(device), None)
-    if zca is not None: x = zca.transform(x)
+    if zca is not None: x = to_space(x, info, zca)
     def init(k):
-        model = load_flat(copy.deepcopy(first.model).to(device), first.rows(k, [0], device)[0]).train()
-        opt, g = torch.optim.SGD(model.parameters(), lr=lr), torch.Generator().manual_seed(mix_seed(seed, 'transition', k))
-        for _ in range(epochs):
-            for b in torch.randperm(len(x), generator=g).split(cfg.batch_size):
+        model = load_flat(copy.deepcopy(prev.model).to(device), prev.rows(k, [0], device)[0]).train()
+        opt, g = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4), torch.Generator().manual_seed(mix_seed(seed, 'transition', k))
+        for e in range(epochs):                        # the evaluation routine: SGD momentum 0.9, wd 5e-4, lr ×0.1 halfway, DSA
+            for grp in opt.param_groups: grp['lr'] = lr * (0.1 if e >= epochs // 2 + 1 else 1.)
+            for b in torch.randperm(len(x), generator=g).split(batch_size):
                 xb = x[b.to(device)]
                 if cfg.dsa: xb = dsa(xb, g, cfg.strategy)
                 loss = F.cross_entropy(model(xb), y[b.to(device)]); opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
         return flat_params(model)
     return init
 
+def _digest(t): return hashlib.sha256(t.detach().float().cpu().contiguous().numpy().tobytes()).hexdigest()[:16]
+
+MTT_TRANSITIONS = ('cumulative', 'none')
+
 class TrajectoryMatching(Base):
-    "PDD's base over MTT: random real initial images, earlier stages frozen, transition experts from stage 2 on."
+    "PDD's base over MTT: random real initial images, earlier stages frozen, cumulative transition experts from stage 2 on."
     name, transitions = 'trajectory_matching', False       # transitions are made within the stage (see above)
-    def __init__(self, buffer_dir='outputs/buffers', transition_epochs=1000, experts=None, progress=True, **overrides):
-        self.buffer_dir, self.transition_epochs, self.progress = Path(buffer_dir), transition_epochs, progress
-        self.ecfg = ExpertConfig(**(experts or {}))
-        self.cfg, self.n, self.lrs = MTTConfig(**{k: v for k, v in overrides.items() if v is not None}), None, {}
+    def __init__(self, buffer_dir='outputs/buffers', transition='cumulative', transition_epochs=1000, experts=None, recipe=None,
+                 progress=True, **overrides):
+        self.buffer_dir, self.transition, self.transition_epochs, self.progress = Path(buffer_dir), transition, transition_epochs, progress
+        self.ecfg, self.recipe = ExpertConfig(**(experts or {})), recipe
+        if recipe is not None:
+            cfg, zca = mtt_recipe(recipe, **overrides)
+            if 'zca' not in (experts or {}): self.ecfg = replace(self.ecfg, zca=zca)
+        else: cfg = MTTConfig(**{k: v for k, v in overrides.items() if v is not None})
+        self.cfg, self.n, self.lrs = cfg, None, {}
     def prepare(self, info, n, teacher):
         "The settings for `n` new images per class, checked."
         check_windows(self.cfg, self.ecfg.epochs)
+        if self.transition not in MTT_TRANSITIONS: raise ValueError(f'transition must be one of {MTT_TRANSITIONS}, not {self.transition!r}')
         if self.transition_epochs < 0: raise ValueError(f'transition epochs must be ≥ 0, got {self.transition_epochs}')
-        self.n = n
-        return dict(base=self.name, **asdict(self.cfg), experts=asdict(self.ecfg), transition_epochs=self.transition_epochs)
+        if self.transition_epochs == 0: self.transition = 'none'
+        self.n, self.info = n, info
+        return dict(base=self.name, recipe=self.recipe, **asdict(self.cfg), experts=asdict(self.ecfg), transition=self.transition,
+                    transition_epochs=self.transition_epochs)
     def need(self):
         "Real images per class a stage draws (its initial images)."
         return self.n
     def _lr_file(self, inp): return None if inp.checkpoint is None else Path(inp.checkpoint).parent/'learned_lr.json'
-    def previous_lr(self, inp):
-        "The learned step size of stage i − 1 (kept in memory, and in learned_lr.json beside the stages)."
+    def stage_lr(self, inp, s):
+        "The learned step size of stage `s` (kept in memory, and in learned_lr.json beside the stages)."
         f = self._lr_file(inp)
         lrs = {**(load_json(f) if f is not None and f.exists() else {}), **self.lrs}
-        if str(inp.stage - 1) not in lrs: raise ValueError(f'stage {inp.stage} needs the learned step size of stage {inp.stage - 1}, which is not recorded'
-                                                          + (f' in {f}' if f else '') + ': run the earlier stages with this base')
-        return float(lrs[str(inp.stage - 1)])
+        if str(s) not in lrs: raise ValueError(f'stage {inp.stage} needs the learned step size of stage {s}, which is not recorded'
+                                               + (f' in {f}' if f else '') + ': run the earlier stages with this base')
+        return float(lrs[str(s)])
+    def previous_lr(self, inp):
+        "The learned step size of stage i − 1."
+        return self.stage_lr(inp, inp.stage - 1)
     def real_data(self, inp):
-        "The real images the stage's experts train on: those it may draw from."
-        return inp.data if inp.allowed is None else inp.data.subset(inp.allowed.cpu().nonzero().flatten())
+        "The real images experts and transitions train on: the full training set (only initial images come from a stage's bin)."
+        return inp.data
     def stage_buffer(self, inp, device, zca=None) -> ExpertBuffer:
-        "Stage 1: the buffer on real data; later stages: the transition experts."
+        "Stage 1 (or no transition): the buffer on real data; stage s > 1: experts from epoch 0 of stage s − 1's buffer, through the union."
         real = self.real_data(inp)
-        first = real_buffer(real, self.buffer_dir, self.ecfg, device, self.progress)
-        if inp.frozen is None: return first
+        buf = real_buffer(real, self.buffer_dir, self.ecfg, device, self.progress)
+        if inp.frozen is None or self.transition == 'none': return buf
         ecfg = replace(self.ecfg, epochs=self.cfg.max_start_epoch + self.cfg.expert_epochs + 1)
-        lr = self.previous_lr(inp)
-        union = hashlib.sha256(inp.frozen.detach().float().cpu().contiguous().numpy().tobytes()).hexdigest()[:16]
-        init_id = dict(first=first.meta['key'], union=union, shape=list(inp.frozen.shape), lr=lr, epochs=self.transition_epochs, seed=inp.seed)
-        path = self.buffer_dir/f'pdd_{fingerprint(buffer_spec(real, ecfg, init_id))}'
-        init = transition_init(first, inp.frozen, lr, self.transition_epochs, self.ecfg, inp.seed, zca, device)
-        return ExpertBuffer(train_experts(real, path, ecfg, init, init_id, device, self.progress), real.info)
+        for s in range(2, inp.stage + 1):              # cumulative: each stage's buffer starts from the one before (cached on disk)
+            union, lr = inp.frozen[:, :(s - 1) * inp.n], self.stage_lr(inp, s - 1)
+            init_id = dict(prev=buf.meta['key'], union=_digest(union), shape=list(union.shape), lr=lr, epochs=self.transition_epochs, stage=s)
+            path = self.buffer_dir/f'pdd_{fingerprint(buffer_spec(real, ecfg, init_id))}'
+            init = transition_init(buf, union, lr, self.transition_epochs, self.ecfg, mix_seed(init_id), zca, device, real.info)
+            buf = ExpertBuffer(train_experts(real, path, ecfg, init, init_id, device, self.progress), real.info)
+        return buf
     def synthesize(self, inp: StageInput) -> StageOutput:
         "The stage's n new images per class by trajectory matching, the earlier stages' images frozen; its step size recorded."
         dev = next(inp.model.parameters()).device if inp.model is not None else default_device()
-        zca = fit_zca(normalize(self.real_data(inp).x, inp.data.info)) if self.ecfg.zca else None    # as train_experts fits it
+        zca = zca_of(self.real_data(inp)) if self.ecfg.zca else None    # as train_experts fits it
         buf = self.stage_buffer(inp, dev, zca)
         x0, drawn = random_init(inp.data, inp.n, inp.seed, inp.allowed, inp.used)
-        res = trajectory_matching(buf, x0.to(dev), replace(self.cfg, seed=inp.seed), inp.frozen, zca, inp.checkpoint, self.progress)
+        res = trajectory_matching(buf, x0.to(dev), replace(self.cfg, seed=inp.seed), inp.frozen, zca, inp.checkpoint, self.progress,
+                                  info=inp.data.info)
         self.lrs[str(inp.stage)] = res.lr
         if (f := self._lr_file(inp)) is not None: save_json({**(load_json(f) if f.exists() else {}), str(inp.stage): res.lr}, f)
         k, n = x0.shape[:2]
         return StageOutput(res.images, drawn, dict(iterations=[self.cfg.iterations] * (k * n), source_index=drawn.view(k, n).flatten().tolist()),
-                           self.cfg.iterations * k * n, summary=dict(learned_lr=res.lr))
+                           self.cfg.iterations * k * n, summary=dict(learned_lr=res.lr, buffer=str(buf.path), zca=zca is not None))
