@@ -7,26 +7,29 @@ Docs: https://delt-dd.github.io/delt/pdd.html.md"""
 # %% ../nbs/09_pdd.ipynb #b13d4c92
 from __future__ import annotations
 import copy, importlib, json, math, time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 import torch, torch.nn as nn
 from fastcore.script import call_parse, is_cli, CliError
 from .core import *
 from .data import *
-from .models import bn_layers
+from .models import bn_layers, create_model
+from safetensors.torch import save_file, load_file
 from .squeeze import load_teacher, load_forgetting, train_subset, save_teacher, evaluate
 from .ranking import rank_classes, order_by_score
 from .mosaic import real_init, noise_init
 from .recover import recover
 from .relabel import data_hash
 from .distill import settings as preset_settings, recover_config, to_uint8, write_pngs
-from .evaluate import EvalConfig, resolve_config, train_student, load_distilled, set_ipc
+from .evaluate import EvalConfig, resolve_config, train_student, load_distilled, set_ipc, schedule_stages, seeds_for, summarize
 
 # %% auto #0
-__all__ = ['BASES', 'check_plan', 'stage_teachers', 'forgetting_partition', 'stage_pools', 'pool_order', 'StageInput',
-           'StageOutput', 'Base', 'recalibrate_bn', 'BNMatching', 'make_base', 'stage_dir', 'merge_per_class',
-           'write_stage', 'read_stage', 'PDDRun', 'plan_pdd', 'first_unfinished', 'resume_state', 'stage_seed',
-           'stage_manifest', 'run_stage', 'run_pdd', 'pdd', 'delt_pdd']
+__all__ = ['BASES', 'FLOAT_FILE', 'PDD_EVAL', 'PDD_STUDENT', 'check_plan', 'stage_teachers', 'forgetting_scores',
+           'forgetting_partition', 'stage_pools', 'pool_order', 'StageInput', 'StageOutput', 'Base', 'recalibrate_bn',
+           'BNMatching', 'make_base', 'stage_dir', 'merge_per_class', 'write_stage', 'read_stage', 'read_stage_float',
+           'PDDRun', 'plan_pdd', 'first_unfinished', 'resume_state', 'stage_seed', 'stage_manifest', 'run_stage',
+           'run_pdd', 'pdd', 'delt_pdd', 'FloatImages', 'float_set', 'SpaceInput', 'stage_lrs', 'eval_init',
+           'evaluate_stages']
 
 # %% ../nbs/09_pdd.ipynb #d6ded9da
 def check_plan(stages, n):
@@ -44,6 +47,13 @@ def stage_teachers(meta, stages, snapshots=False):
     return [snaps[math.ceil((i + 1) * len(snaps) / stages) - 1] for i in range(stages)]
 
 # %% ../nbs/09_pdd.ipynb #1224646f
+def forgetting_scores(fz: dict) -> torch.Tensor:
+    "Forgetting scores from `load_forgetting`'s record: flips, and the maximum score for examples never learned (Toneva)."
+    flips = torch.as_tensor(fz['flips']).long().clone()
+    never = ~torch.as_tensor(fz['ever_correct']).bool()
+    if never.any(): flips[never] = int(flips.max())
+    return flips
+
 def forgetting_partition(scores, stages, width=3):
     "The stage (1…P) each real image belongs to by its forgetting score: [W(i−1), Wi) for stage i, the rest to the last."
     if width is None or width < 1: raise ValueError(f'the forgetting bin width must be ≥ 1, got {width!r}')
@@ -205,11 +215,18 @@ def merge_per_class(prev, new, k):
     a, b = len(prev) // k, len(new) // k
     return [v for c in range(k) for v in list(prev[c*a:(c+1)*a]) + list(new[c*b:(c+1)*b])]
 
+FLOAT_FILE = 'images.safetensors'
+
 def write_stage(path, images, stage_of, info, manifest, theta=None, theta_meta=None):
-    "Write a cumulative set (uint8 (classes, m, C, H, W)) atomically, each image with its stage (`stage_of`: per position in a class)."
+    "Write a cumulative set atomically: PNGs, and with float (normalised) `images` (classes, m, C, H, W) those floats too."
     k, m = images.shape[:2]
     per = manifest.pop('per_image', {})
     with atomic_dir(path) as tmp:
+        if images.dtype != torch.uint8:
+            x = images.detach().float().cpu().contiguous()
+            save_file({'images': x}, str(tmp/FLOAT_FILE))
+            manifest['float_images'] = dict(file=FLOAT_FILE, space='normalised', shape=list(x.shape), sha256=sha256_file(tmp/FLOAT_FILE))
+            images = to_uint8(x, info)
         files = write_pngs(images, info, tmp/'images')
         manifest['images'] = [dict(file=f, label=j // m, stage=stage_of[j % m], sha256=sha256_file(tmp/f), **{kk: v[j] for kk, v in per.items()})
                               for j, f in enumerate(files)]
@@ -225,6 +242,15 @@ def read_stage(path, info, classes):
     if bad or not torch.equal(data.y, torch.arange(k).repeat_interleave(m)):
         raise ValueError(f'{path} is damaged ({len(bad)} files differ from their hashes, e.g. {bad[:2]}): delete it and run again to redo that stage')
     return data.x.view(k, m, *data.x.shape[1:]), man
+
+def read_stage_float(path, info, classes):
+    "The float (normalised) images (classes, m, C, H, W) of a cumulative set, hash checked; None when it holds only PNGs."
+    x, man = read_stage(path, info, classes)
+    f = man.get('float_images')
+    if not f: return None
+    if sha256_file(Path(path)/f['file']) != f['sha256'] or list(load_file(str(Path(path)/f['file']))['images'].shape) != list(x.shape):
+        raise ValueError(f'{path}/{f["file"]} is damaged (hash or shape differs from the manifest): delete {path} and run again to redo that stage')
+    return load_file(str(Path(path)/f['file']))['images']
 
 # %% ../nbs/09_pdd.ipynb #9f5e733f
 @dataclass
@@ -273,7 +299,7 @@ def plan_pdd(data, teacher_dir, base, stages=5, n=2, out='outputs/pdd/run', seed
     teachers = _load_stage_teachers(teacher_dir, stage_teachers(fmeta, stages, teacher_stages), data.classes, device,
                                     {'teacher': (final, fmeta, 'teacher')})
     fz = load_forgetting(teacher_dir, data) if forgetting_bins else None
-    allowed, fractions = stage_pools(data.y, data.classes, stages, base.need(), fz['flips'] if fz else None, forgetting_bins)
+    allowed, fractions = stage_pools(data.y, data.classes, stages, base.need(), forgetting_scores(fz) if fz else None, forgetting_bins)
     settings = dict(base=bset, stages=stages, ipc_per_stage=n, seed=seed, dataset=dict(name=data.info.name, n=len(data), hash=data_hash(data)),
                     teachers=[dict(name=nm, sha256=m['sha256']) for _, m, nm in teachers],
                     forgetting=dict(width=forgetting_bins, run_id=fz['run_id']) if fz else None)
@@ -290,11 +316,13 @@ def first_unfinished(run: PDDRun) -> int:
     return run.stages + 1
 
 def resume_state(run: PDDRun, start: int) -> dict:
-    "What stage `start` needs of the earlier ones: frozen images (uint8), drawn real images, records, per-image lists, θ_{start−1}."
+    "What stage `start` needs of the earlier ones: frozen images (float, normalised), drawn real images, records, per-image lists, θ_{start−1}."
     used = torch.zeros(len(run.data), dtype=torch.bool)
     if start == 1: return dict(frozen=None, used=used, records=[], per_image={}, model=run.teachers[0][0])
     prev = stage_dir(run.out, start - 1)
-    frozen, man = read_stage(prev, run.data.info, run.data.classes)
+    frozen = read_stage_float(prev, run.data.info, run.data.classes)
+    png, man = read_stage(prev, run.data.info, run.data.classes)
+    if frozen is None: frozen = normalize(png, run.data.info)          # a run written before floats were kept
     recs = man['pdd']['records']
     for r in recs: used[torch.tensor(r['drawn'], dtype=torch.long)] = True
     per = {k: [r[k] for r in man['images']] for k in ('iterations', 'source_index')}
@@ -315,26 +343,29 @@ def stage_manifest(run: PDDRun, i, records, per_image, seconds):
     "The manifest of the cumulative set after stage `i`."
     fmeta = run.final[1]
     lr = [(r.get('summary') or {}).get('learned_lr') for r in records]   # MTT: each stage's learned step size
+    zca = any((r.get('summary') or {}).get('zca') for r in records)      # MTT with ZCA: how to rebuild the space
     return dict(method='pdd', base=run.base.name, dataset=run.data.info.name, classes=run.data.classes, ipc=i * run.n,
                 settings=run.settings['base'], teacher=dict(path=str(run.teacher_dir), sha256=fmeta['sha256'], arch=fmeta['arch'],
                 test_acc=fmeta.get('test_acc')), image_iterations=sum(r['image_iterations'] for r in records),
                 pdd=dict(key=run.key, stages=run.stages, stage=i, ipc_per_stage=run.n, seed=run.seed,
                          forgetting=run.settings['forgetting'], real_fractions=run.fractions, records=records),
                 wall_seconds=seconds, versions=package_versions(), per_image=per_image,
-                **({'learned_lr': lr[-1], 'learned_lr_per_stage': lr} if lr and lr[-1] is not None else {}))
+                **({'learned_lr': lr[-1], 'learned_lr_per_stage': lr} if lr and lr[-1] is not None else {}),
+                **({'zca': dict(eps=0.1, fitted_on='raw [0, 1] pixels of the training set', data=run.settings['dataset'])} if zca else {}))
 
 def run_stage(run: PDDRun, i, st) -> dict:
     "Stage i of Algorithm 1: θ_i (transition), S_i given the frozen S_1 ∪ … ∪ S_{i−1}, the cumulative set written; the next state."
     t0, info, k = time.time(), run.data.info, len(run.data.classes)
     teacher, tmeta, tname = run.teachers[i - 1]
     inp = StageInput(i, run.stages, run.n, teacher, teacher, run.data, tmeta['arch'], run.allowed[i - 1], st['used'],
-                     None if st['frozen'] is None else normalize(st['frozen'], info).to(next(teacher.parameters()).device),
+                     None if st['frozen'] is None else st['frozen'].to(next(teacher.parameters()).device),
                      stage_seed(run.seed, i), run.out/f'.stage_{i}.ckpt.pt', _ranking(run, tname, tmeta))
     if run.base.transitions and i > 1:
-        f = st['frozen']; union = ImageTensors(f.reshape(-1, *f.shape[2:]), torch.arange(k).repeat_interleave(f.shape[1]), run.data.classes, info, 'distilled')
+        f = to_uint8(st['frozen'], info)      # the soft protocol trains on images as a set holds them
+        union = ImageTensors(f.reshape(-1, *f.shape[2:]), torch.arange(k).repeat_interleave(f.shape[1]), run.data.classes, info, 'distilled')
         inp.model = run.base.transition(st['model'], union, inp)
     res = run.base.synthesize(inp)
-    new = to_uint8(res.images.cpu(), info)
+    new = res.images.detach().float().cpu()                     # float: never re-quantised between stages
     union = new if st['frozen'] is None else torch.cat([st['frozen'], new], 1)
     rec = dict(stage=i, teacher=tname, teacher_sha256=tmeta['sha256'], real_fraction=run.fractions[i - 1], drawn=res.drawn.tolist(),
                image_iterations=res.image_iterations, seconds=time.time() - t0, summary=res.summary,
@@ -372,13 +403,16 @@ def _real_data(dataset, teacher, n_train, data_root):
     return train_subset(get_dataset(dataset, 'train', data_root), n_train, load_json(tj).get('seed', 0))
 
 _BASE_ARGS = dict(bn_matching=('preset', 'mi', 'ri', 'init', 'lr', 'r_bn', 'class_chunk', 'condition'),
-                  gradient_matching=('iterations', 'dsa'), trajectory_matching=('iterations', 'dsa', 'syn_steps', 'buffer_dir'))
+                  gradient_matching=('iterations', 'dsa'), trajectory_matching=('iterations', 'dsa', 'syn_steps', 'buffer_dir', 'recipe'))
 
 def _base_settings(base, args):
     "The command-line settings that `base` takes (unset ones left to the base's defaults)."
     if base not in _BASE_ARGS: raise ValueError(f'unknown base {base!r}; available: {sorted(_BASE_ARGS)}')
     kw = {k: args[k] for k in _BASE_ARGS[base] if args[k] is not None}
     if args['transition_epochs'] is not None: kw['transition_epochs'] = args['transition_epochs']
+    if not args['transition']:                                        # PDD's "without transition" ablation
+        if base == 'bn_matching': kw['transition_epochs'] = 0
+        else: kw['transition'] = 'none'
     if base == 'trajectory_matching':
         kw['experts'] = {k: v for k, v in dict(n_experts=args['n_experts'], epochs=args['expert_epochs']).items() if v is not None}
     return dict(kw, progress=args['progress'])
@@ -400,9 +434,11 @@ def delt_pdd(dataset:str='fashion_mnist',       # dataset name (see `delt.data.D
              iterations:int=None,               # gradient/trajectory matching: distillation iterations per stage
              dsa:bool=True,                     # gradient/trajectory matching: --no-dsa for plain DC / no augmentation
              syn_steps:int=None,                # trajectory matching: student steps per iteration
+             recipe:str=None,                   # trajectory matching: a named recipe (MTT_RECIPES: pdd_5x2, pdd_5x10, argparse, …)
              buffer_dir:str='outputs/buffers',  # trajectory matching: where expert buffers live (reused across runs)
              n_experts:int=None, expert_epochs:int=None, # trajectory matching: buffer size (default 100 experts × 50 epochs)
-             transition_epochs:int=None,        # > 0: transitions θ_{i−1} → θ_i, that many epochs on the union so far (default: 0; MTT 1000)
+             transition:bool=True,              # --no-transition: PDD's ablation (gradient/trajectory matching; bn_matching has none by default)
+             transition_epochs:int=None,        # epochs of a transition (per step for gradient matching); defaults: gradient 200, MTT 1000, bn 0
              n_train:int=None,                  # the teacher's training subset (delt-squeeze --n-train)
              seed:int=0,
              data_root:str=None,                # where datasets live (default: $DELT_DATA, then each loader's fallbacks)
@@ -424,3 +460,73 @@ def delt_pdd(dataset:str='fashion_mnist',       # dataset name (see `delt.data.D
     print(f"PDD ({base}): {stages} stages × {ipc_per_stage} images per class = {len(man['images'])} images, "
           f"{time.time() - t0:.0f} s; real data per stage: {', '.join(f'{f:.1%}' for f in run.fractions)} -> {stage_dir(out, stages)}")
     return man
+
+# %% ../nbs/09_pdd.ipynb #f8b2d4c6
+PDD_EVAL = {'trajectory_matching': dict(epochs_per_stage=501, augment='dsa'),   # MTT's evaluate: 501 epochs, ×0.1 after 251
+            'gradient_matching': dict(epochs_per_stage=500, augment='dsa'),     # IDC's evaluate: 500 epochs per stage
+            'bn_matching': dict(epochs_per_stage=500, augment='dsa')}           # hard-label view of a BN-matching set (ours)
+PDD_STUDENT = 'convnet3_in_dc'
+
+class FloatImages(ImageTensors):
+    "A set held as float [0, 1]-scale pixels, neither rounded nor clamped (what PDD stages are); `normalize` reads it as uint8."
+    def __init__(self, x, y, classes, info, split='distilled'):
+        x, y = torch.as_tensor(x), torch.as_tensor(y, dtype=torch.long)
+        if not x.is_floating_point() or x.ndim != 4: raise ValueError(f'images must be a float tensor N×C×H×W, got {x.dtype} {tuple(x.shape)}')
+        self.x, self.y, self.classes, self.info, self.split = x.float(), y, list(classes), info, split
+    def subset(self, idx): return FloatImages(self.x[idx], self.y[idx], self.classes, self.info, self.split)
+
+def float_set(images, info, classes) -> FloatImages:
+    "Normalised float images (classes, m, C, H, W) as a class-major `FloatImages`."
+    k, m = images.shape[:2]; x = images.reshape(-1, *images.shape[2:]).float()
+    mean, std = (torch.tensor(v, dtype=x.dtype).view(-1, 1, 1) for v in (info.mean, info.std))
+    return FloatImages(x * std + mean, torch.arange(k).repeat_interleave(m), classes, info)
+
+class SpaceInput(nn.Module):
+    "`net` fed through a fixed ZCA of the raw pixels: normalised input → [0, 1] pixels → (x − mean)·W (MTT's space)."
+    def __init__(self, net, info, zca):
+        super().__init__(); self.net = net
+        for name, v in dict(pm=torch.tensor(info.mean).view(-1, 1, 1), ps=torch.tensor(info.std).view(-1, 1, 1), zm=zca.mean, zw=zca.w).items():
+            self.register_buffer(name, v.float().clone())
+    def forward(self, x):
+        p = (x * self.ps + self.pm).reshape(len(x), -1)
+        return self.net(((p - self.zm) @ self.zw).reshape(x.shape))
+
+def stage_lrs(manifest, stages) -> list:
+    "Each stage's learning rate: the set's learned step sizes (MTT), else the hard protocol's 0.01."
+    lrs = (manifest or {}).get('learned_lr_per_stage') or [None] * stages
+    if len(lrs) != stages: raise ValueError(f'the manifest gives {len(lrs)} learned step sizes for {stages} stages')
+    return [float(v) if v is not None else 0.01 for v in lrs]
+
+def eval_init(student, info, num_classes, init_seed=0):
+    "The initial weights every evaluation student of a set starts from."
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(init_seed); return create_model(student, num_classes, info.channels, info.size)
+
+def evaluate_stages(set_dir, test, schedule='progressive', seeds=3, epochs_per_stage=None, student=PDD_STUDENT, augment=None,
+                    train=None, init_seed=0, eval_every=None, device=None, progress=True) -> dict:
+    "PDD's evaluation of a delt-pdd set (float images, per-stage step sizes, same initial weights): {'runs': {seed: history}, …summary}."
+    from delt.trajectory_matching import zca_of                   # (09b builds on this module)
+    man = load_json(Path(set_dir)/'manifest.json'); info = test.info; classes = man['classes']
+    fl = read_stage_float(set_dir, info, classes)
+    if fl is None: fl = normalize(read_stage(set_dir, info, classes)[0], info)
+    data = float_set(fl, info, classes)
+    stage = torch.tensor([int(r['stage']) for r in man['images']])
+    d = PDD_EVAL.get(man.get('base'), PDD_EVAL['gradient_matching'])
+    eps = epochs_per_stage or d['epochs_per_stage']; aug = augment or d['augment']
+    plan = schedule_stages(data, stage, schedule, epochs_per_stage=eps)
+    lrs = stage_lrs(man, len(plan))
+    cfg = resolve_config(EvalConfig('hard', eps * len(plan), lr=lrs[0], augment='dsa', eval_every=eval_every or eps), student,
+                         set_ipc(data), len(classes), len(data))
+    init = eval_init(student, info, len(classes), init_seed)
+    if man.get('zca'):
+        if train is None or data_hash(train) != man['zca']['data']['hash']: raise ValueError(
+            f"{set_dir} lives in the ZCA space of {man['zca']['data']['name']} ({man['zca']['data']['n']} images): pass that training set as `train`")
+        init = SpaceInput(init, info, zca_of(train))
+    runs = {}
+    for s in (seeds_for(seeds) if isinstance(seeds, int) else seeds):
+        c = replace(cfg)
+        hook = lambda si, m, o, c=c: setattr(c, 'lr', lrs[si])        # train_student reads cfg.lr every epoch
+        runs[s] = train_student(plan, test, c, student, s, augment=(lambda x, g: x) if aug == 'none' else None, device=device,
+                                progress=progress, desc=f'{schedule} seed {s}', model=copy.deepcopy(init), on_stage=hook)[1]
+    return dict(runs=runs, schedule=schedule, student=student, epochs_per_stage=eps, stage_lrs=lrs, augment=aug, zca=bool(man.get('zca')),
+                stage_images=[len(x) for x, _ in plan], init_seed=init_seed, **summarize(runs))

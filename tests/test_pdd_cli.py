@@ -97,12 +97,24 @@ def test_gradient_matching_base_from_the_cli(teacher, tmp_path):
     "The batch-to-batch bases are reachable from `delt-pdd --base`; frozen stage-1 images stay byte-identical."
     out = tmp_path/'gm'
     r = run('delt-pdd', '--dataset', 'fashion_mnist', '--teacher', teacher, '--n-train', N_TRAIN, '--stages', '2', '--ipc-per-stage', '1',
-            '--base', 'gradient_matching', '--iterations', '2', '--out', out, '--device', 'cpu', '--no-progress')
+            '--base', 'gradient_matching', '--iterations', '2', '--transition-epochs', '2', '--out', out, '--device', 'cpu', '--no-progress')
     assert r.returncode == 0, r.stderr[-3000:]
     m2 = manifest(out/'stage_2')
     assert [r['stage'] for r in m2['images']] == [1, 2] * 10
+    assert (m2['settings']['transition'], m2['settings']['transition_epochs'], m2['settings']['momentum_net']) == ('progressive', 2, 0.0)
     d1, d2 = digest(out/'stage_1'), digest(out/'stage_2')
     assert all(d2[f] == h for f, h in d1.items())
+    from safetensors.torch import load_file
+    f1, f2 = (load_file(str(out/f'stage_{i}'/'images.safetensors'))['images'] for i in (1, 2))
+    assert (f2[:, :1] == f1).all()                                        # stage 1 bit-exact in float in the stage-2 set
+
+def test_no_transition_is_a_setting_of_the_run(teacher, tmp_path):
+    "PDD's 'without transition' ablation from the command line."
+    out = tmp_path/'gm'
+    r = run('delt-pdd', '--dataset', 'fashion_mnist', '--teacher', teacher, '--n-train', N_TRAIN, '--stages', '2', '--ipc-per-stage', '1',
+            '--base', 'gradient_matching', '--iterations', '1', '--no-transition', '--out', out, '--device', 'cpu', '--no-progress')
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert manifest(out/'stage_2')['settings']['transition'] == 'none'
 
 def test_no_condition_is_a_setting_of_the_run(teacher, pdd_run, tmp_path):
     "PDD's ablation from the command line: --no-condition reaches the base and the manifest says so."
