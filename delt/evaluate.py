@@ -6,11 +6,11 @@ Docs: https://delt-dd.github.io/delt/evaluate.html.md"""
 
 # %% ../nbs/08_evaluate.ipynb #2923bc57
 from __future__ import annotations
-import csv, math, time
+import csv, functools, math, sys, time
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
-from fastcore.script import call_parse, is_cli, CliError
+from fastcore.script import call_parse
 from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
 from .core import *   # first: makes torchvision/timm importable over a CPU-only torch
@@ -18,15 +18,19 @@ from .data import *
 from .models import *
 from .squeeze import evaluate, load_teacher, augment_batch
 from .relabel import *
-from .dsa import dsa
+from .dsa import dsa, DSA_STRATEGY
+from .metrics import dd_ranking
 
 # %% auto #0
-__all__ = ['HARD_AUGMENTS', 'SCHEDULES', 'SEEDS', 'student_lr', 'batch_size_rule', 'decay_groups', 'lr_factor', 'kd_loss',
-           'EvalConfig', 'resolve_config', 'make_optimizer', 'eval_epochs', 'soft_epoch', 'flip_crop', 'hard_epoch',
-           'train_student', 'random_subset', 'split_epochs', 'schedule_stages', 'seeds_for', 'evaluate_set',
-           'summarize', 'baseline_key', 'random_baseline', 'SetError', 'set_layout', 'map_class_folders', 'set_items',
-           'read_images', 'load_distilled', 'set_ipc', 'save_set', 'tidy_rows', 'write_csv', 'plot_accuracy',
-           'write_report', 'spaced_subset', 'prepare_evaluation', 'set_stages', 'schedule_plan', 'delt_evaluate']
+__all__ = ['HARD_AUGMENT_NAMES', 'PROTOCOL_PRESETS', 'HARD_AUGMENTS', 'SCHEDULES', 'SEEDS', 'CONTEXT_GROUPS', 'student_lr',
+           'batch_size_rule', 'decay_groups', 'lr_factor', 'kd_loss', 'EvalConfig', 'resolve_config', 'rded_factor',
+           'protocol_preset', 'make_optimizer', 'eval_epochs', 'soft_epoch', 'flip_crop', 'crop_only', 'no_augment',
+           'hard_augment', 'hard_epoch', 'train_student', 'random_subset', 'split_epochs', 'schedule_stages',
+           'seeds_for', 'evaluate_set', 'evaluate_seeds', 'summarize', 'baseline_key', 'random_baseline', 'SetError',
+           'set_layout', 'map_class_folders', 'set_items', 'read_images', 'load_distilled', 'set_ipc', 'save_set',
+           'tidy_rows', 'write_csv', 'plot_accuracy', 'write_report', 'spaced_subset', 'prepare_evaluation',
+           'set_stages', 'schedule_plan', 'full_data_accuracy', 'diagnostics', 'evaluate_in_context', 'context_lines',
+           'run_evaluation', 'delt_evaluate']
 
 # %% ../nbs/08_evaluate.ipynb #05b5d643
 def student_lr(student: str) -> float:
@@ -34,9 +38,9 @@ def student_lr(student: str) -> float:
     s = student.lower().replace('_', '')
     return 0.0025 if s.startswith('mobilenetv2') else 0.002 if s.startswith('efficientnetb0') else 0.001
 
-def batch_size_rule(ipc: int, num_classes: int) -> int:
-    "100 for IPC ≥ 50, 50 for IPC ≥ 10, 10 below; ×2 for 100 or 1000 classes; never more than the set."
-    bs = 100 if ipc >= 50 else 50 if ipc >= 10 else 10
+def batch_size_rule(ipc: int, num_classes: int, dataset: str = None) -> int:
+    "100 for IPC ≥ 30, 50 for IPC ≥ 10, 10 below; Tiny-ImageNet always 100; ×2 for 100 or 1000 classes; never more than the set."
+    bs = 100 if ipc >= 30 or dataset == 'tiny_imagenet' else 50 if ipc >= 10 else 10
     if num_classes in (100, 1000): bs *= 2
     return min(bs, ipc * num_classes)
 
@@ -77,19 +81,48 @@ class EvalConfig:
     scale: tuple = (0.25, 1.0)     # soft: RandomResizedCrop scale
     eval_every: int = 10           # test accuracy every this many epochs, and at the end
     topk: int = None               # soft: pass online teacher logits through top-k fp16 (as stored labels are)
-    augment: str = None            # hard: 'dsa' (DSA's per-image differentiable augmentation, default) | 'flip_crop'
+    augment: str = None            # hard: 'dsa' (DSA's per-image differentiable augmentation, default) | 'flip_crop' | 'none'
+    flip: bool = True              # random horizontal flips (soft crops, hard DSA/flip_crop); off for digits and text
+    patches: int = 1               # soft: RDED's ShufflePatches grid (1: off)
+    eval_from: float = 0.0         # test only after this fraction of the epochs (RDED: 0.8), and at the end
+    preset: str = None             # the named protocol this config came from (`PROTOCOL_PRESETS`), for the record
 
-def resolve_config(cfg: EvalConfig, student: str, ipc: int, num_classes: int, n_images: int = None) -> EvalConfig:
-    "`cfg` with every unset setting filled in for `student` on a set of `ipc` images per class."
+HARD_AUGMENT_NAMES = ('dsa', 'flip_crop', 'none')
+
+def resolve_config(cfg: EvalConfig, student: str, ipc: int, num_classes: int, n_images: int = None, dataset: str = None) -> EvalConfig:
+    "`cfg` with every unset setting filled in for `student` on a set of `ipc` images per class (of `dataset`, for its batch-size rule)."
     if cfg.protocol not in ('soft', 'hard'): raise ValueError(f"protocol must be 'soft' or 'hard', not {cfg.protocol!r}")
     n = n_images or ipc * num_classes; soft = cfg.protocol == 'soft'
-    d = dict(batch_size=batch_size_rule(ipc, num_classes) if soft else 256, lr=student_lr(student) if soft else 0.01,
+    d = dict(batch_size=batch_size_rule(ipc, num_classes, dataset) if soft else 256, lr=student_lr(student) if soft else 0.01,
              weight_decay=0.01 if soft else 5e-4, lr_schedule='half_cosine' if soft else 'step',
              temperature=20.0 if cfg.mix == 'cutmix' else 4.0, augment=None if soft else 'dsa')
-    if not soft and (cfg.augment or 'dsa') not in ('dsa', 'flip_crop'):
-        raise ValueError(f"hard-protocol augmentation must be one of ['dsa', 'flip_crop'], not {cfg.augment!r}")
+    if not soft and (cfg.augment or 'dsa') not in HARD_AUGMENT_NAMES:
+        raise ValueError(f"hard-protocol augmentation must be one of {list(HARD_AUGMENT_NAMES)}, not {cfg.augment!r}")
+    if not 0 <= cfg.eval_from < 1: raise ValueError(f'eval_from must be a fraction in [0, 1), not {cfg.eval_from!r}')
     c = replace(cfg, **{k: v for k, v in d.items() if getattr(cfg, k) is None})
     return replace(c, batch_size=min(c.batch_size, n), scale=tuple(c.scale))
+
+# %% ../nbs/08_evaluate.ipynb #dd759c04
+def rded_factor(info: DatasetInfo) -> int:
+    "RDED's patch factor: 2 for ImageNet-sized images, 1 for CIFAR, Tiny-ImageNet and smaller."
+    return 2 if info.size > 64 else 1
+
+PROTOCOL_PRESETS = dict(
+    delt=dict(protocol='soft', epochs=300, lr_schedule='half_cosine', mix='cutmix', randaug=True, scale=(0.25, 1.0), flip=True),
+    rded=dict(protocol='soft', epochs=300, lr_schedule='half_cosine', mix='cutmix', randaug=False, scale='1/factor', patches='factor', eval_from=0.8),
+    sre2l=dict(protocol='soft', epochs=300, lr_schedule='cosine', mix='cutmix', randaug=False, scale=(0.08, 1.0)),
+    dc=dict(protocol='hard', epochs=300, lr_schedule='step', augment='none'),
+    dsa=dict(protocol='hard', epochs=1000, lr_schedule='step', augment='dsa'),
+    mtt=dict(protocol='hard', epochs=1000, lr_schedule='step', augment='dsa'),   # lr: the set's learned step size (manifest learned_lr)
+)
+
+def protocol_preset(name, info: DatasetInfo, **overrides) -> EvalConfig:
+    "The `EvalConfig` of preset `name` on dataset `info` (RDED's factor resolved), with `overrides` (None values ignored) on top."
+    if name not in PROTOCOL_PRESETS: raise UserError(f'unknown protocol preset {name!r}; known: {sorted(PROTOCOL_PRESETS)}')
+    p, f = dict(PROTOCOL_PRESETS[name]), rded_factor(info)
+    if p.get('patches') == 'factor': p['patches'] = f
+    if p.get('scale') == '1/factor': p['scale'] = (1 / f, 1.0)
+    return EvalConfig(**{**p, **{k: v for k, v in overrides.items() if v is not None}, 'preset': name})
 
 # %% ../nbs/08_evaluate.ipynb #99c67e04
 def make_optimizer(model, cfg: EvalConfig):
@@ -97,9 +130,10 @@ def make_optimizer(model, cfg: EvalConfig):
     if cfg.protocol == 'soft': return torch.optim.AdamW(decay_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(0.9, 0.999))
     return torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
 
-def eval_epochs(epochs, every=10):
-    "1-based epochs after which test accuracy is taken: every `every`-th and the last."
-    return sorted(set(range(every, epochs + 1, every)) | {epochs})
+def eval_epochs(epochs, every=10, start=0.0):
+    "1-based epochs after which test accuracy is taken: every `every`-th from `start`·epochs on (RDED: 0.8), and the last."
+    first = math.ceil(start * epochs)
+    return sorted({e for e in range(every, epochs + 1, every) if e >= first} | {epochs})
 
 # %% ../nbs/08_evaluate.ipynb #cd9595ef
 def soft_epoch(model, opt, batches, T):
@@ -116,7 +150,27 @@ def flip_crop(x, generator=None):
     "A plain hard-protocol augmentation: random flip and random crop (pad size/8, reflect) per image."
     return augment_batch(x, 'crop_flip', generator)
 
-HARD_AUGMENTS = {'dsa': dsa, 'flip_crop': flip_crop}   # name → augment(x, generator); DSA is the default (DC/DSA/MTT evaluate so)
+def crop_only(x, generator=None):
+    "`flip_crop` without the flip: a random crop per image from the image padded by size/8 (reflect)."
+    n, c, h, w = x.shape; p = max(1, h // 8); xp = F.pad(x, (p, p, p, p), mode='reflect')
+    di, dj = (torch.randint(0, 2 * p + 1, (n,), generator=generator).to(x.device) for _ in range(2))
+    rows = (di[:, None] + torch.arange(h, device=x.device))[:, None, :, None]
+    cols = (dj[:, None] + torch.arange(w, device=x.device))[:, None, None, :]
+    return xp[torch.arange(n, device=x.device)[:, None, None, None], torch.arange(c, device=x.device)[None, :, None, None], rows, cols]
+
+def no_augment(x, generator=None):
+    "The `dc` preset's hard protocol: no augmentation."
+    return x
+
+HARD_AUGMENTS = {'dsa': dsa, 'flip_crop': flip_crop, 'none': no_augment}   # name → augment(x, generator); DSA is the default (DC/DSA/MTT evaluate so)
+
+def hard_augment(cfg):
+    "The hard protocol's `augment(x, generator)` for `cfg`: its named augmentation, without flips when `cfg.flip` is off."
+    name = cfg.augment or 'dsa'
+    if cfg.flip: return HARD_AUGMENTS[name]
+    if name == 'dsa': return functools.partial(dsa, strategy='_'.join(s for s in DSA_STRATEGY.split('_') if s != 'flip'))
+    if name == 'flip_crop': return crop_only
+    return HARD_AUGMENTS[name]
 
 def hard_epoch(model, opt, data, bs, augment, generator, device):
     "One epoch of cross-entropy on the set's labels, batches through `augment`; returns the mean loss."
@@ -131,12 +185,12 @@ def hard_epoch(model, opt, data, bs, augment, generator, device):
 # %% ../nbs/08_evaluate.ipynb #12c15c32
 def _label_source(data, cfg, teacher, seed, device):
     if teacher is None: raise ValueError('the soft-label protocol needs a teacher (pass --teacher DIR), or use --protocol hard')
-    spec = aug_spec(data.info, cfg.mix, cfg.randaug, cfg.scale)
+    spec = aug_spec(data.info, cfg.mix, cfg.randaug, cfg.scale, cfg.flip, cfg.patches)
     return OnlineLabels(data, teacher, spec, cfg.batch_size, seed, cfg.topk, device)
 
 def _train_epoch(model, opt, cfg, data, labels, epoch, augment, gen, device):
     if cfg.protocol == 'soft': return soft_epoch(model, opt, labels.epoch(epoch), cfg.temperature)
-    return hard_epoch(model, opt, data, cfg.batch_size, augment or HARD_AUGMENTS[cfg.augment or 'dsa'], gen, device)
+    return hard_epoch(model, opt, data, cfg.batch_size, augment or hard_augment(cfg), gen, device)
 
 def train_student(stages, test, cfg: EvalConfig, student, seed, teacher=None, labels=None, augment=None,
                   device=None, progress=True, desc='student', model=None, on_stage=None):
@@ -149,7 +203,7 @@ def train_student(stages, test, cfg: EvalConfig, student, seed, teacher=None, la
     bar = tqdm(total=sum(e for _, e in stages), desc=desc, disable=not progress, leave=False)
     for si, (data, epochs) in enumerate(stages):
         src = (labels[si] if labels else _label_source(data, cfg, teacher, seed, device)) if cfg.protocol == 'soft' else None
-        evals = eval_epochs(epochs, cfg.eval_every)
+        evals = eval_epochs(epochs, cfg.eval_every, cfg.eval_from)
         if on_stage: on_stage(si, model, opt)
         for e in range(epochs):
             for g in opt.param_groups: g['lr'] = cfg.lr * lr_factor(e, epochs, cfg.lr_schedule)
@@ -162,13 +216,14 @@ def train_student(stages, test, cfg: EvalConfig, student, seed, teacher=None, la
     return model.eval(), history
 
 # %% ../nbs/08_evaluate.ipynb #6d7858ca
-def random_subset(train, ipc, seed=0):
-    "`ipc` real images per class, drawn at random (seeded)."
+def random_subset(train, ipc, seed=0) -> ImageTensors:
+    "`ipc` real images per class, drawn at random (seeded), in memory (a streamed split's few images are decoded)."
     g = torch.Generator().manual_seed(seed)
     idx = [train.class_indices(c) for c in range(len(train.classes))]
     short = [train.classes[c] for c, i in enumerate(idx) if len(i) < ipc]
     if short: raise ValueError(f'classes {short[:3]} have fewer than {ipc} training images')
-    return train.subset(torch.cat([i[torch.randperm(len(i), generator=g)[:ipc]] for i in idx]))
+    sub = train.subset(torch.cat([i[torch.randperm(len(i), generator=g)[:ipc]] for i in idx]))
+    return sub if isinstance(sub, ImageTensors) else sub.to_tensors(progress=False)
 
 # %% ../nbs/08_evaluate.ipynb #50573b57
 SCHEDULES = ('progressive', 'union', 'sequential')
@@ -206,6 +261,26 @@ def evaluate_set(data, test, cfg, student, seeds, teacher=None, device=None, pro
     return {s: train_student(stages or [(data, cfg.epochs)], test, cfg, student, s, teacher=teacher, device=device, progress=progress,
                              desc=f'{desc} seed {s}', **kw)[1] for s in seeds}
 
+def _read_runs(path, key):
+    if not path.exists(): return {}
+    d = load_json(path)
+    if 'runs' not in d: return {int(k): v for k, v in d.items()}                    # a plain {seed: history} file
+    if key is not None and d.get('key') not in (None, key):
+        raise UserError(f'{path} holds the finished seeds of another evaluation (other set, test set, teacher or settings): '
+                        f'write this one elsewhere (--out), or delete {path} to start over')
+    return {int(k): v for k, v in d['runs'].items()}
+
+def evaluate_seeds(data, test, cfg, student, seeds, teacher=None, path=None, device=None, progress=True, key=None, on_seed=None,
+                   desc='set', stages=None) -> dict:
+    "`evaluate_set` one seed at a time, each finished seed's history written to `path` at once (with `key`); seeds found there are not trained again."
+    path = Path(path) if path else None; runs = _read_runs(path, key) if path else {}
+    for s in seeds:
+        if s in runs: continue
+        runs.update(evaluate_set(data, test, cfg, student, [s], teacher, device, progress, desc, stages))
+        if path: save_json(dict(key=key, runs={str(k): v for k, v in runs.items()}), path)
+        if on_seed: on_seed(desc, s)
+    return {s: runs[s] for s in seeds}
+
 def _mean_std(v):
     v = np.asarray(v, float)
     return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
@@ -219,23 +294,35 @@ def summarize(runs: dict, prefix='') -> dict:
 
 # %% ../nbs/08_evaluate.ipynb #1a464241
 def baseline_key(train, test, cfg, student, ipc, teacher_id=None) -> str:
-    "The cache file name of a random-real baseline."
-    fp = fingerprint(dict(cfg=asdict(cfg), teacher=teacher_id, train=len(train), test=data_hash(test)))
-    return f'{train.info.name}_ipc{ipc}_{cfg.protocol}_{student}_e{cfg.epochs}_{fp}.json'
+    "The cache file name of a random-real baseline: dataset, IPC, protocol, student, epochs, and a hash of the config, teacher, training and test splits."
+    fp = fingerprint(dict(cfg=asdict(cfg), teacher=teacher_id, train=data_hash(train), test=data_hash(test)))
+    return f'{_safe_name(train.info.name)}_ipc{ipc}_{cfg.protocol}_{student}_e{cfg.epochs}_{fp}.json'
 
-def random_baseline(train, test, cfg, student, ipc, seeds, teacher=None, teacher_id=None, cache=None, device=None, progress=True):
-    "{seed: history} of random real subsets of `ipc` per class trained like the set — from the cache when there."
+def _safe_name(s): return ''.join(ch if ch.isalnum() or ch in '._-' else '-' for ch in str(s)).strip('-')[-60:]
+
+def _flock(path):
+    import fcntl
+    f = open(path, 'a'); fcntl.flock(f, fcntl.LOCK_EX); return f
+
+def random_baseline(train, test, cfg, student, ipc, seeds, teacher=None, teacher_id=None, cache=None, device=None, progress=True,
+                    on_seed=None, desc=None) -> dict:
+    "{seed: history} of random real subsets of `ipc` per class trained like the set — from the cache when there; each new seed cached as it finishes."
     f = Path(cache)/baseline_key(train, test, cfg, student, ipc, teacher_id) if cache else None
-    runs = load_json(f) if f is not None and f.exists() else {}
-    for s in seeds:
-        if str(s) in runs: continue
-        runs[str(s)] = train_student([(random_subset(train, ipc, s), cfg.epochs)], test, cfg, student, s, teacher=teacher,
-                                     device=device, progress=progress, desc=f'random IPC {ipc} seed {s}')[1]
-        if f is not None: save_json(runs, f)
+    if f is not None: f.parent.mkdir(parents=True, exist_ok=True); lock = _flock(f.parent/f'.{f.name}.seeds.lock')   # one writer per entry
+    try:
+        runs = load_json(f) if f is not None and f.exists() else {}
+        for s in seeds:
+            if str(s) in runs: continue
+            runs[str(s)] = train_student([(random_subset(train, ipc, s), cfg.epochs)], test, cfg, student, s, teacher=teacher,
+                                         device=device, progress=progress, desc=f'{desc or "random real"} IPC {ipc} seed {s}')[1]
+            if f is not None: save_json(runs, f)
+            if on_seed: on_seed(desc or 'random real', s)
+    finally:
+        if f is not None: lock.close()
     return {s: runs[str(s)] for s in seeds}
 
 # %% ../nbs/08_evaluate.ipynb #8d04da8b
-class SetError(ValueError):
+class SetError(UserError):
     "A distilled set that cannot be evaluated as it is; the message says what to fix."
 
 def set_layout(path):
@@ -401,32 +488,168 @@ def schedule_plan(schedule, manifest, data, epochs, epochs_per_stage=None):
     if schedule not in SCHEDULES: raise ValueError(f'--schedule must be one of {SCHEDULES}, not {schedule!r}')
     return schedule_stages(data, set_stages(manifest, len(data)), schedule, epochs, epochs_per_stage)
 
+
+# %% ../nbs/08_evaluate.ipynb #e55eefd7
 _RANDOM_KEYS = [f'random_acc_{a}{b}' for a in ('final', 'best') for b in ('', '_mean', '_std')]
+_SUMMARY_KEYS = [f'acc_{a}{b}' for a in ('final', 'best') for b in ('', '_mean', '_std')]
+CONTEXT_GROUPS = dict(hard_='distilled (hard labels)', random_hard_='random real (hard labels)',
+                      noaug_='distilled (no augmentation)', random_noaug_='random real (no augmentation)')
+
+def full_data_accuracy(full_acc=None, student=None, teacher_meta=None, teacher_acc=None, train=None, test=None, cache=None,
+                       device=None, progress=True) -> tuple:
+    "(top-1 %, source) of `student` trained with hard labels on the whole training set — given, the teacher's, trained once and cached ('train'), or (None, why)."
+    tm = teacher_meta or {}
+    if full_acc not in (None, '', 'auto', 'train'): return float(full_acc), 'given by the user (--full-acc)'
+    if full_acc == 'train':
+        from delt.squeeze import train_teacher, default_recipe
+        d = Path(cache or 'outputs/cache/baselines').parent/'full_data'/_safe_name(f'{train.info.name}_{student}_{data_hash(train)}')
+        model, _ = train_teacher(train, test, student, default_recipe(train.info.name), d, seed=0, device=device, progress=progress)
+        return evaluate(model, test, device=device), f'{student} trained once with hard labels on the full training set (cached in {d})'
+    if tm.get('arch') == student and train is not None and tm.get('n_train') == len(train) and teacher_acc is not None:
+        return float(teacher_acc), "the teacher's: the student's architecture, trained with hard labels on the full training set"
+    return None, ("unknown: the teacher is not the student's architecture trained on all the training data; "
+                  "pass --full-acc PERCENT, or --full-acc train to train it once (cached)")
+
+def diagnostics(m, protocol='soft') -> list:
+    "Warnings a reader of the report must see (a soft-protocol set below random real with hard labels, …)."
+    out, g = [], lambda k: m.get(k + '_acc_final_mean') if k else m.get('acc_final_mean')
+    if protocol == 'soft' and g('') is not None and g('random_hard') is not None and g('') < g('random_hard'):
+        out.append(f"the set's soft-protocol accuracy ({g(''):.2f} %) is below random real images trained with hard labels "
+                   f"({g('random_hard'):.2f} %): on this data the soft protocol (teacher, augmentation, optimiser) costs more than it gives, "
+                   f"so its numbers understate what the images carry — compare under --protocol hard (or --preset dsa)")
+    if g('random') is not None and g('') is not None and g('') < g('random'):
+        out.append(f"the set ({g(''):.2f} %) is below a random real subset of the same size ({g('random'):.2f} %) under the same protocol")
+    return out
+
+def evaluate_in_context(data, train, test, cfg, student, seeds, teacher=None, teacher_meta=None, runs_dir=None, cache=None, device=None,
+                        progress=True, stages=None, random=True, context=True, hard_cfg=None, ars=False, full_acc=None,
+                        teacher_acc=None, on_seed=None) -> tuple:
+    "Students on the set over `seeds`, random real, and the context (hard labels, no augmentation, DD-Ranking); returns (metrics, rows)."
+    tid, ipc, d = (teacher_meta or {}).get('sha256'), set_ipc(data), Path(runs_dir) if runs_dir else None
+    ident = dict(student=student, data=data_hash(data), test=data_hash(test), teacher=tid,
+                 stages=[(data_hash(s), e) for s, e in stages] if stages else None)
+    m, rows = {}, []
+    def on_set(c, file, label, prefix, tch):
+        runs = evaluate_seeds(data, test, c, student, seeds, tch, d/file if d else None, device, progress,
+                              key=fingerprint(dict(cfg=asdict(c), **ident, teacher_used=tch is not None)), on_seed=on_seed, desc=label, stages=stages)
+        m.update(summarize(runs, prefix)); rows.extend(tidy_rows(runs, label))
+    def on_random(c, label, prefix, tch):
+        base = random_baseline(train, test, c, student, ipc, seeds, tch, tid if tch is not None else None, cache, device, progress, on_seed, label)
+        m.update(summarize(base, prefix)); rows.extend(tidy_rows(base, label))
+    soft_teacher = teacher if cfg.protocol == 'soft' else None
+    on_set(cfg, 'runs.json', 'distilled', '', soft_teacher)
+    if random: on_random(cfg, 'random real', 'random_', soft_teacher)
+    else: m.update(dict.fromkeys(_RANDOM_KEYS))
+    if context and cfg.protocol == 'hard':                       # the main runs are the hard-label view
+        m.update({'hard_' + k: v for k, v in m.items() if k.startswith('acc_')})
+        m.update({'random_hard_' + k[7:]: v for k, v in list(m.items()) if k.startswith('random_acc_')})
+    elif context:
+        hc = hard_cfg or resolve_config(EvalConfig('hard', cfg.epochs, eval_every=cfg.eval_every, flip=cfg.flip), student, ipc, len(data.classes), len(data))
+        on_set(hc, 'runs_hard.json', CONTEXT_GROUPS['hard_'], 'hard_', None)
+        if random: on_random(hc, CONTEXT_GROUPS['random_hard_'], 'random_hard_', None)
+    if ars:
+        nc = replace(cfg, randaug=False, scale=(1.0, 1.0), flip=False, mix='none', patches=1, augment='none' if cfg.protocol == 'hard' else None)
+        on_set(nc, 'runs_noaug.json', CONTEXT_GROUPS['noaug_'], 'noaug_', soft_teacher)
+        if random: on_random(nc, CONTEXT_GROUPS['random_noaug_'], 'random_noaug_', soft_teacher)
+    fa, src = full_data_accuracy(full_acc, student, teacher_meta, teacher_acc, train, test, cache, device, progress) if context else (None, 'not asked (--no-context)')
+    g = lambda k: m.get(k + 'acc_final_mean')
+    m.update(full_hard_acc=fa, full_hard_acc_source=src, hard_config=asdict(hc) if context and cfg.protocol == 'soft' else None,
+             dd_ranking=dd_ranking(g(''), g('random_'), g('hard_'), fa, g('noaug_'), g('random_noaug_')))
+    m['diagnostics'] = diagnostics(m, cfg.protocol)
+    for pre in CONTEXT_GROUPS: m.update({pre + k: None for k in _SUMMARY_KEYS if pre + k not in m})   # fixed keys, None if not run
+    return m, rows
+
+# %% ../nbs/08_evaluate.ipynb #e96eb30b
+def _pm(m, k): return f"{m[k + '_mean']:.2f} ± {m[k + '_std']:.2f} %" if m.get(k + '_mean') is not None else 'n/a'
+def _fr(v): return 'n/a' if v is None else f'{v:+.4f}' if v < 0 else f'{v:.4f}'
+
+def context_lines(m) -> list:
+    "The report's lines on hard labels, DD-Ranking's scores and diagnostics (for the console and the demo's summary)."
+    d = m.get('dd_ranking') or {}
+    out = [f"  hard labels   : set {_pm(m, 'hard_acc_final')}, random real {_pm(m, 'random_hard_acc_final')}; full data "
+           + ('n/a' if m.get('full_hard_acc') is None else f"{m['full_hard_acc']:.2f} %") + f" ({m.get('full_hard_acc_source') or 'n/a'})"]
+    if m.get('noaug_acc_final_mean') is not None:
+        out.append(f"  no augment.   : set {_pm(m, 'noaug_acc_final')}, random real {_pm(m, 'random_noaug_acc_final')}")
+    out.append(f"  DD-Ranking    : HLR {_fr(d.get('hlr'))}, IOR {_fr(d.get('ior'))}, LRS {_fr(d.get('lrs'))}, ARS {_fr(d.get('ars'))} (fractions of 1, not %)")
+    out += [f'  warning       : {w}' for w in m.get('diagnostics') or []]
+    return out
 
 def _headline(m):
-    f = lambda k: f"{m[k + '_mean']:.2f} ± {m[k + '_std']:.2f}" if m.get(k + '_mean') is not None else 'n/a'
-    t = 'n/a' if m['teacher_acc'] is None else f"{m['teacher_acc']:.2f}"
+    t = 'n/a' if m['teacher_acc'] is None else f"{m['teacher_acc']:.2f} %"
     sch = f", {m['schedule']} over stages of {m['stage_epochs']} epochs" if m.get('schedule') else ''
-    return (f"{m['student']} on {m['n_images']} images (IPC {m['ipc']}), {m['protocol']} protocol, {m['epochs']} epochs{sch}, "
-            f"{len(m['seeds'])} seeds: final {f('acc_final')} % (best {f('acc_best')} %); random real: final "
-            f"{f('random_acc_final')} % (best {f('random_acc_best')} %); teacher {t} %")
+    pre = f" ('{m['config']['preset']}' preset)" if (m.get('config') or {}).get('preset') else ''
+    lines = [f"{m['student']} on {m['n_images']} images (IPC {m['ipc']}), {m['protocol']} protocol{pre}, {m['epochs']} epochs{sch}, {len(m['seeds'])} seeds:",
+             f"  distilled set : final {_pm(m, 'acc_final')} (best {_pm(m, 'acc_best')})",
+             f"  random real   : final {_pm(m, 'random_acc_final')} (best {_pm(m, 'random_acc_best')})",
+             f"  teacher       : {t}"]
+    return '\n'.join(lines + (context_lines(m) if m.get('dd_ranking') is not None else []))
+
+def _to_user_error(e): return e if isinstance(e, UserError) else UserError(one_line(e))
+
+def run_evaluation(dataset='fashion_mnist', teacher=None, images=None, student='convnet3', epochs=None, seeds=3, out='outputs/evaluate',
+                   protocol=None, random=True, mix=None, lr=None, batch_size=None, lr_schedule=None, temperature=None, augment=None,
+                   eval_every=10, n_test=None, schedule=None, epochs_per_stage=None, cache='outputs/cache/baselines', data_root=None,
+                   device=None, progress=True, preset=None, flip=True, context=True, hard_epochs=None, full_acc=None, ars=False,
+                   on_seed=None) -> dict:
+    "`delt-evaluate` as a Python call: every check first (a `UserError` for any bad input), then the students, the context and the report."
+    t0, device = time.time(), torch.device(device or default_device())
+    try:
+        info = dataset_info(dataset)
+        if preset and protocol and protocol != PROTOCOL_PRESETS.get(preset, {}).get('protocol', protocol):
+            raise UserError(f"--preset {preset} is a {PROTOCOL_PRESETS[preset]['protocol']}-label protocol: drop --protocol {protocol}")
+        base = (protocol_preset(preset, info, epochs=epochs, mix=mix) if preset else
+                EvalConfig(protocol or 'soft', epochs or 300, mix=mix or 'cutmix'))
+        if full_acc not in (None, '', 'auto', 'train'):
+            try: float(full_acc)
+            except (TypeError, ValueError): raise UserError(f"--full-acc takes a percentage, 'train' or 'auto', not {full_acc!r}") from None
+        r = prepare_evaluation(dataset, teacher, images, student, base.protocol, n_test, data_root, device)
+        data, test, tm, man = r['data'], r['test'], r['teacher'], r['manifest']
+        plan = schedule_plan(schedule, man, data, base.epochs, epochs_per_stage)
+        if plan: base = replace(base, epochs=sum(e for _, e in plan))          # the baseline trains as many epochs in all
+        if base.protocol == 'hard' and lr is None and man.get('learned_lr'): lr = float(man['learned_lr'])
+        ipc, seed_list, nc = set_ipc(data), seeds_for(seeds), len(data.classes)
+        cfg = resolve_config(replace(base, batch_size=batch_size, lr=lr, lr_schedule=lr_schedule or base.lr_schedule, temperature=temperature,
+                                     augment=augment or base.augment, eval_every=eval_every, flip=bool(flip and base.flip)),
+                             student, ipc, nc, len(data), info.name)
+        hcfg = resolve_config(EvalConfig('hard', hard_epochs or cfg.epochs, eval_every=eval_every, flip=cfg.flip), student, ipc, nc, len(data), info.name)
+    except USER_MISTAKES as e: raise _to_user_error(e) from None
+    teacher_acc = evaluate(tm, test, device=device) if tm is not None else None
+    try:
+        ctx, rows = evaluate_in_context(data, r['train'], test, cfg, student, seed_list, tm, r['teacher_meta'], out, cache if random or context else None,
+                                        device, progress, plan, random, context, hcfg, ars, full_acc, teacher_acc, on_seed)
+    except BaseException as e:
+        if not isinstance(e, UserError):
+            kept = [str(Path(out)/f) for f in ('runs.json', 'runs_hard.json', 'runs_noaug.json') if (Path(out)/f).exists()]
+            print(f"delt-evaluate stopped ({type(e).__name__}); finished seeds are kept in {', '.join(kept) or '(none of the set yet)'} and in the "
+                  f"baseline cache {cache}: run the same command again to train only what is missing", file=sys.stderr, flush=True)
+        raise
+    metrics = dict(dataset=info.name, student=student, protocol=cfg.protocol, images=str(images), teacher=teacher, ipc=ipc,
+                   n_images=len(data), epochs=cfg.epochs, seeds=seed_list, n_test=len(test), config=asdict(cfg), manifest=bool(man),
+                   data=dict(name=info.name, size=info.size, channels=info.channels, mean=list(info.mean), std=list(info.std),
+                             num_classes=info.num_classes, streamed=not isinstance(r['train'], ImageTensors)),
+                   schedule=schedule if plan else None, stage_epochs=[e for _, e in plan] if plan else None,
+                   stage_images=[len(d) for d, _ in plan] if plan else None,
+                   **ctx, teacher_acc=teacher_acc, wall_seconds=time.time() - t0, versions=package_versions())
+    write_report(out, metrics, rows, teacher_acc, f'{info.name}, {student}, IPC {ipc}, {cfg.protocol}' + (f', {schedule}' if plan else ''))
+    print(_headline(metrics)); print(f'-> {out}')
+    return metrics
 
 @call_parse
-def delt_evaluate(dataset:str='fashion_mnist',   # dataset name (see `delt.data.DATASETS`)
+def delt_evaluate(dataset:str='fashion_mnist',   # dataset name (see `delt.data.DATASETS`; aliases such as fashion-mnist), or folder:<path>[@size]
                   teacher:str=None,              # teacher directory (delt-squeeze --out); needed by the soft protocol
                   images:str=None,               # the set: DIR with images/ + manifest.json, or DIR/<class>/*.png
                   student:str='convnet3',        # student architecture (any name `create_model` knows)
-                  epochs:int=300,                # training epochs of each student
+                  epochs:int=None,               # training epochs of each student (default: the preset's; 300)
                   seeds:int=3,                   # number of seeds (3407, 4663, 2897, then 3897, …)
-                  out:str='outputs/evaluate',    # where metrics.json, results.csv and accuracy.png go
-                  protocol:str='soft',           # soft (teacher KD) | hard (cross-entropy on the set's labels)
+                  out:str='outputs/evaluate',    # where metrics.json, results.csv, accuracy.png and the finished seeds go
+                  protocol:str=None,             # soft (teacher KD, default) | hard (cross-entropy on the set's labels)
                   random:bool=True,              # --no-random: skip the random-real baseline
-                  mix:str='cutmix',              # soft: cutmix (T 20) | mixup (T 4) | none
+                  mix:str=None,                  # soft: cutmix (T 20, default) | mixup (T 4) | none
                   lr:float=None,                 # override: learning rate (hard: else the manifest's learned_lr, else 0.01)
                   batch_size:int=None,           # override: batch size (default: the batch-size rule; hard 256)
                   lr_schedule:str=None,          # override: half_cosine | cosine | step | constant
                   temperature:float=None,        # override: KD temperature
-                  augment:str=None,              # hard: dsa (default) | flip_crop
+                  augment:str=None,              # hard: dsa (default) | flip_crop | none
                   eval_every:int=10,             # test accuracy every this many epochs, and at the end (best epoch at that resolution)
                   n_test:int=None,               # evaluate on this many test images (evenly spaced; default: all)
                   schedule:str=None,             # progressive | union | sequential: train over the stages of a delt-pdd set
@@ -434,30 +657,13 @@ def delt_evaluate(dataset:str='fashion_mnist',   # dataset name (see `delt.data.
                   cache:str='outputs/cache/baselines', # random-baseline cache folder
                   data_root:str=None,            # where datasets live (default: $DELT_DATA, then each loader's fallbacks)
                   device:str=None,               # cpu | cuda (default: cuda if available)
-                  progress:bool=True):           # --no-progress: no progress bars
-    "Train students on a distilled set over seeds, next to a random-real baseline and the teacher; write the report."
-    t0, device = time.time(), torch.device(device or default_device())
-    try:
-        r = prepare_evaluation(dataset, teacher, images, student, protocol, n_test, data_root, device)
-        plan = schedule_plan(schedule, r['manifest'], r['data'], epochs, epochs_per_stage)
-    except (ValueError, KeyError, FileNotFoundError) as e:
-        if is_cli(): raise CliError(f'delt-evaluate: {e.args[0] if e.args else e}') from None
-        raise
-    data, test, tm, man = r['data'], r['test'], r['teacher'], r['manifest']
-    ipc, seed_list = set_ipc(data), seeds_for(seeds)
-    if plan: epochs = sum(e for _, e in plan)                  # the baseline trains as many epochs in all
-    if protocol == 'hard' and lr is None and man.get('learned_lr'): lr = float(man['learned_lr'])
-    cfg = resolve_config(EvalConfig(protocol, epochs, batch_size, lr, None, lr_schedule, mix, temperature, augment=augment, eval_every=eval_every), student, ipc, len(data.classes), len(data))
-    runs = evaluate_set(data, test, cfg, student, seed_list, tm, device, progress, desc='set', stages=plan)
-    base = random_baseline(r['train'], test, cfg, student, ipc, seed_list, tm, r['teacher_meta'].get('sha256'), cache, device, progress) if random else None
-    teacher_acc = evaluate(tm, test, device=device) if tm is not None else None
-    metrics = dict(dataset=dataset, student=student, protocol=protocol, images=str(images), teacher=teacher, ipc=ipc,
-                   n_images=len(data), epochs=epochs, seeds=seed_list, n_test=len(test), config=asdict(cfg), manifest=bool(man),
-                   schedule=schedule if plan else None, stage_epochs=[e for _, e in plan] if plan else None,
-                   stage_images=[len(d) for d, _ in plan] if plan else None,
-                   **summarize(runs), **(summarize(base, 'random_') if base else dict.fromkeys(_RANDOM_KEYS)),
-                   teacher_acc=teacher_acc, wall_seconds=time.time() - t0, versions=package_versions())
-    rows = tidy_rows(runs, 'distilled') + (tidy_rows(base, 'random real') if base else [])
-    write_report(out, metrics, rows, teacher_acc, f'{dataset}, {student}, IPC {ipc}, {protocol}' + (f', {schedule}' if plan else ''))
-    print(_headline(metrics)); print(f'-> {out}')
-    return metrics
+                  progress:bool=True,            # --no-progress: no progress bars
+                  preset:str=None,               # a method's own protocol: delt | rded | sre2l | dc | dsa | mtt (PROTOCOL_PRESETS)
+                  flip:bool=True,                # --no-flip: no random flips (digits, text)
+                  context:bool=True,             # --no-context: skip the hard-label runs and DD-Ranking's scores
+                  hard_epochs:int=None,          # epochs of the hard-label context runs (default: as many as --epochs)
+                  full_acc:str=None,             # full-data hard-label accuracy (%) for HLR/LRS; 'train': train it once (cached); default: the teacher's when it is the student's architecture
+                  ars:bool=False):               # --ars: also train without augmentation, for DD-Ranking's ARS
+    "Train students on a distilled set over seeds, next to a random-real baseline, hard-label context and the teacher; write the report."
+    kw = dict(locals())
+    with cli_errors(delt_evaluate, 'delt-evaluate'): return run_evaluation(**kw)

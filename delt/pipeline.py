@@ -15,15 +15,16 @@ from .data import *
 from .models import check_arch
 from .squeeze import default_recipe, train_teacher, load_teacher, evaluate
 from .distill import distill, settings
-from .evaluate import (EvalConfig, resolve_config, evaluate_set, random_baseline, baseline_key, random_subset, seeds_for,
-                           summarize, load_distilled, set_ipc, tidy_rows, write_report, spaced_subset)
+from .evaluate import (EvalConfig, resolve_config, evaluate_set, evaluate_seeds, random_baseline, baseline_key, random_subset,
+                           seeds_for, summarize, load_distilled, set_ipc, tidy_rows, write_report, spaced_subset, PROTOCOL_PRESETS,
+                           protocol_preset, evaluate_in_context, context_lines, CONTEXT_GROUPS)
 from .metrics import diversity
 from .viz import class_grid
 
 # %% auto #0
 __all__ = ['PLACE_FIELDS', 'SYNTH_FIELDS', 'RunConfig', 'result_fields', 'overrides', 'iteration_overrides', 'seed_list',
            'ConfigError', 'check_config', 'claim_out_dir', 'project_root', 'cache_path', 'load_data', 'check_data',
-           'teacher_recipe', 'teacher_path', 'file_lock', 'stage', 'stage_teacher', 'stage_distill', 'evaluate_seeds',
+           'teacher_recipe', 'teacher_path', 'file_lock', 'stage', 'stage_teacher', 'stage_distill', 'eval_config',
            'stage_evaluate', 'stage_diversity', 'stage_grid', 'hardware', 'run_metrics', 'make_config', 'run',
            'summary', 'print_summary']
 
@@ -61,6 +62,11 @@ class RunConfig:
     seeds: int = 3                  # evaluation seeds: a count (3407, 4663, 2897, …) or a list
     eval_every: int = 10            # test accuracy every this many epochs, and at the end
     random_baseline: bool = True    # a random real subset of the same IPC, trained the same way (cached)
+    eval_preset: str = None         # a method's own protocol (delt | rded | sre2l | dc | dsa | mtt); replaces `protocol`; eval_epochs still sets the epochs
+    flip: bool = None               # None: random flips on; False for digits and text
+    context: bool = None            # None/True: the set and random real also with hard labels, and DD-Ranking's scores; False: skip
+    full_acc: str = None            # full-data hard-label accuracy (%) for HLR/LRS, or 'train' (once, cached); None: the teacher's when it is the student's architecture
+    ars: bool = None                # True: also train without augmentation, for DD-Ranking's ARS
     # where
     device: str = None              # cpu | cuda (None: cuda if available)
     out_dir: str = 'outputs/distill/run'
@@ -90,7 +96,7 @@ def seed_list(cfg: RunConfig) -> list:
     return seeds_for(cfg.seeds) if isinstance(cfg.seeds, int) else [int(s) for s in cfg.seeds]
 
 # %% ../nbs/12_pipeline.ipynb #870cd65c
-class ConfigError(ValueError):
+class ConfigError(UserError):
     "A run config that cannot run; the message says what to change."
 
 def _msg(e): return e.args[0] if e.args else str(e)
@@ -105,6 +111,7 @@ def check_config(cfg: RunConfig) -> RunConfig:
     def need(ok, msg):
         if not ok: raise ConfigError(msg)
     need(cfg.protocol in ('soft', 'hard'), f"protocol must be 'soft' or 'hard', not {cfg.protocol!r}")
+    need(cfg.eval_preset is None or cfg.eval_preset in PROTOCOL_PRESETS, f'unknown eval_preset {cfg.eval_preset!r}; known: {sorted(PROTOCOL_PRESETS)}')
     need(isinstance(cfg.eval_epochs, int) and cfg.eval_epochs >= 0, f'eval_epochs must be an integer ≥ 0, not {cfg.eval_epochs!r}')
     need(isinstance(cfg.eval_every, int) and cfg.eval_every >= 1, f'eval_every must be ≥ 1, not {cfg.eval_every!r}')
     need(len(seed_list(cfg)) >= 1 and len(set(seed_list(cfg))) == len(seed_list(cfg)), f'seeds must be a count ≥ 1 or a list of distinct seeds, not {cfg.seeds!r}')
@@ -216,38 +223,35 @@ def stage_distill(cfg: RunConfig, train, out, device, progress=True) -> dict:
     return dict(image_iterations=man['image_iterations'], synthesis_seconds=man['wall_seconds'])
 
 # %% ../nbs/12_pipeline.ipynb #870440fe
-def evaluate_seeds(data, test, ecfg, student, seeds, teacher, path, device=None, progress=True) -> dict:
-    "`evaluate_set` one seed at a time, each finished seed's history kept in `path`; returns {seed: history}."
-    path = Path(path); runs = {int(k): v for k, v in load_json(path).items()} if path.exists() else {}
-    for s in seeds:
-        if s in runs: continue
-        runs.update(evaluate_set(data, test, ecfg, student, [s], teacher, device, progress))
-        save_json({str(k): v for k, v in runs.items()}, path)
-    return {s: runs[s] for s in seeds}
+_SUMMARY = [f'acc_{a}{b}' for a in ('final', 'best') for b in ('', '_mean', '_std')]
+_ACC_KEYS = [p + k for p in ('', 'random_') for k in _SUMMARY]
+_CONTEXT_KEYS = [p + k for p in CONTEXT_GROUPS for k in _SUMMARY] + ['full_hard_acc', 'full_hard_acc_source', 'hard_config', 'dd_ranking', 'diagnostics']
 
-_ACC_KEYS = [f'{p}acc_{a}{b}' for p in ('', 'random_') for a in ('final', 'best') for b in ('', '_mean', '_std')]
+def eval_config(cfg: RunConfig, info, ipc, n_images, manifest=None) -> EvalConfig:
+    "The resolved post-training config of run `cfg` on a set of `ipc` per class (its preset or protocol, flips, the set's learned lr)."
+    epochs = max(cfg.eval_epochs, 1)
+    base = protocol_preset(cfg.eval_preset, info, epochs=epochs) if cfg.eval_preset else EvalConfig(protocol=cfg.protocol, epochs=epochs)
+    lr = float(manifest['learned_lr']) if base.protocol == 'hard' and (manifest or {}).get('learned_lr') else None
+    return resolve_config(replace(base, eval_every=cfg.eval_every, flip=cfg.flip is not False and base.flip, lr=lr),
+                          cfg.student_arch, ipc, info.num_classes, n_images, info.name)
 
 def stage_evaluate(cfg: RunConfig, train, test, set_dir, out, device, progress=True) -> dict:
-    "Students on the set and on the random baseline, and the teacher; writes out/eval/."
+    "Students on the set and on the random baseline, with their hard-label context, and the teacher; writes out/eval/."
     out = Path(out)/'eval'; seeds = seed_list(cfg)
     teacher, tmeta = load_teacher(teacher_path(cfg), train.classes, device=device)
     data, man = load_distilled(set_dir, train.info, train.classes); ipc = set_ipc(data)
-    ecfg = resolve_config(EvalConfig(protocol=cfg.protocol, epochs=max(cfg.eval_epochs, 1), eval_every=cfg.eval_every),
-                          cfg.student_arch, ipc, len(train.classes), len(data))
-    m = dict(student=cfg.student_arch, protocol=cfg.protocol, epochs=cfg.eval_epochs, seeds=seeds, ipc=ipc, n_images=len(data),
-             n_test=len(test), config=asdict(ecfg), **dict.fromkeys(_ACC_KEYS))
-    runs = base = None
+    ecfg = eval_config(cfg, train.info, ipc, len(data), man)
+    i = train.info
+    m = dict(student=cfg.student_arch, protocol=ecfg.protocol, epochs=cfg.eval_epochs, seeds=seeds, ipc=ipc, n_images=len(data),
+             n_test=len(test), config=asdict(ecfg), data=dict(name=i.name, size=i.size, channels=i.channels, mean=list(i.mean), std=list(i.std),
+             num_classes=i.num_classes, streamed=not isinstance(train, ImageTensors)), **dict.fromkeys(_ACC_KEYS + _CONTEXT_KEYS))
+    m['teacher_acc'] = evaluate(teacher, test, device=device); rows = []
     if cfg.eval_epochs > 0:
-        runs = evaluate_seeds(data, test, ecfg, cfg.student_arch, seeds, teacher, out/'runs.json', device, progress)
-        m.update(summarize(runs))
-        if cfg.random_baseline:
-            cache = cache_path(cfg)/'baselines'
-            with file_lock(cache/f".{baseline_key(train, test, ecfg, cfg.student_arch, ipc, tmeta['sha256'])}.lock"):
-                base = random_baseline(train, test, ecfg, cfg.student_arch, ipc, seeds, teacher, tmeta['sha256'], cache, device, progress)
-            m.update(summarize(base, 'random_'))
-    m['teacher_acc'] = evaluate(teacher, test, device=device)
-    rows = (tidy_rows(runs, 'distilled') if runs else []) + (tidy_rows(base, 'random real') if base else [])
-    if rows: write_report(out, m, rows, m['teacher_acc'], f'{cfg.dataset}, {cfg.student_arch}, IPC {ipc}, {cfg.protocol}')
+        ctx, rows = evaluate_in_context(data, train, test, ecfg, cfg.student_arch, seeds, teacher, tmeta, out, cache_path(cfg)/'baselines',
+                                        device, progress, random=cfg.random_baseline, context=cfg.context is not False, ars=bool(cfg.ars),
+                                        full_acc=cfg.full_acc, teacher_acc=m['teacher_acc'])
+        m.update(ctx)
+    if rows: write_report(out, m, rows, m['teacher_acc'], f'{cfg.dataset}, {cfg.student_arch}, IPC {ipc}, {ecfg.protocol}')
     else: save_json(m, out/'metrics.json')
     return {}
 
@@ -291,8 +295,8 @@ def run_metrics(cfg: RunConfig, out, set_dir, teacher_meta) -> dict:
     spent, const = man.get('image_iterations'), man.get('constant_mi_image_iterations')
     return dict(kind='delt-run', run=out.name, dataset=cfg.dataset, method=man.get('method', cfg.method), ipc=ev['ipc'],
                 n_images=ev['n_images'], teacher_arch=teacher_meta.get('arch', cfg.teacher_arch), student_arch=cfg.student_arch,
-                protocol=cfg.protocol, eval_epochs=cfg.eval_epochs, seeds=ev['seeds'], n_test=ev['n_test'],
-                **{k: ev.get(k) for k in _ACC_KEYS}, teacher_acc=ev['teacher_acc'],
+                protocol=ev.get('protocol', cfg.protocol), eval_epochs=cfg.eval_epochs, seeds=ev['seeds'], n_test=ev['n_test'],
+                **{k: ev.get(k) for k in _ACC_KEYS + _CONTEXT_KEYS}, teacher_acc=ev['teacher_acc'], data=ev.get('data'),
                 diversity=div['set']['mean'], random_diversity=div['random']['mean'],
                 diversity_per_class=div['set']['per_class'], random_diversity_per_class=div['random']['per_class'],
                 image_iterations=spent, constant_mi_image_iterations=const, image_iterations_ratio=spent / const if const else None,
@@ -342,6 +346,7 @@ def summary(m) -> str:
         f"  distilled set : final {_pm(m, 'acc_final')} (best {_pm(m, 'acc_best')})",
         f"  random real   : final {_pm(m, 'random_acc_final')} (best {_pm(m, 'random_acc_best')})",
         f"  teacher       : {t} ({m['teacher_arch']})",
+        *(context_lines(m) if m.get('dd_ranking') else []),
         f"  diversity     : {m['diversity']:.4f} (random real {m['random_diversity']:.4f}; mean cosine to the class centroid, lower = more diverse)",
         f"  image-iter.   : {m['image_iterations']} (constant MI: {m['constant_mi_image_iterations']})",
         f"  wall time     : {m['wall_seconds']:.0f} s ({st}) on {m['hardware']['device']}, {m['hardware']['cores']} cores, {m['hardware']['torch_threads']} torch threads",

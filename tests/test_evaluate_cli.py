@@ -1,6 +1,6 @@
 """`delt-evaluate` end to end, run as a user runs it: a tiny teacher, tiny sets of real images saved as PNG, and the
 inputs it must refuse before any training starts."""
-import json, shutil, subprocess, sys, time
+import json, os, shutil, subprocess, sys, time
 from pathlib import Path
 import numpy as np, pytest
 from PIL import Image
@@ -52,15 +52,16 @@ def test_evaluate_writes_report(tmp_path, teacher, real):
         assert m[k] is not None, k
     assert len(m['acc_final']) == 1 and m['seeds'] == [3407] and m['ipc'] == IPC and m['n_images'] == 10 * IPC
     assert m['config']['batch_size'] == 10 and m['config']['temperature'] == 20 and m['teacher_acc'] > 30
-    assert sorted(p.name for p in out.iterdir()) == ['accuracy.png', 'metrics.json', 'results.csv']
+    assert sorted(p.name for p in out.iterdir()) == ['accuracy.png', 'metrics.json', 'results.csv', 'runs.json', 'runs_hard.json']
     rows = (out/'results.csv').read_text().splitlines()
-    assert rows[0].startswith('set,seed,epoch') and len(rows) == 1 + 2    # distilled + random real, one evaluation each
-    assert 'final' in r.stdout and 'random real' in r.stdout
-    assert len(list((tmp_path/'cache').iterdir())) == 1                    # the baseline is cached
+    assert rows[0].startswith('set,seed,epoch') and len(rows) == 1 + 4    # distilled + random real, soft and hard labels, one evaluation each
+    assert 'final' in r.stdout and 'random real' in r.stdout and 'DD-Ranking' in r.stdout and 'hard labels' in r.stdout
+    assert m['hard_acc_final_mean'] is not None and m['random_hard_acc_final_mean'] is not None and m['dd_ranking']['ior'] is not None
+    assert len(list((tmp_path/'cache').glob('*.json'))) == 2               # the baselines (soft and hard labels) are cached
 
 def test_peer_set_without_manifest(tmp_path, teacher, real):
     out = tmp_path/'eval'
-    r = evaluate(teacher, peer(tmp_path/'peer', real), out, '--no-random', '--eval-every', '1')
+    r = evaluate(teacher, peer(tmp_path/'peer', real), out, '--no-random', '--no-context', '--eval-every', '1')
     assert r.returncode == 0, r.stderr[-3000:]
     m = json.loads((out/'metrics.json').read_text())
     assert m['manifest'] is False and m['n_images'] == 10 * IPC and m['random_acc_final_mean'] is None
@@ -84,18 +85,51 @@ def _reorder(root):
     (root/'manifest.json').write_text(json.dumps(m))
 
 @pytest.mark.parametrize('layout,edit,extra,msg', [
-    (peer, _drop_class, [], '9 class folders but the dataset has 10'),
+    (peer, _drop_class, [], '9 class folders but the dataset has 10'),   # wrong class count
     (peer, _empty_class, [], 'have no images'),
     (peer, _junk, [], 'not images'),
     (ours, _reorder, [], 'class list'),
     (ours, None, ['--student', 'resnet181'], 'unknown architecture'),
+    (ours, None, ['--dataset', 'fashon_mnist'], 'unknown dataset'),
+    (ours, None, ['--dataset', 'folder:/no/such/folder@28'], 'does not exist'),
+    (ours, None, ['--teacher', '/no/such/teacher'], 'no teacher at'),
+    (ours, None, ['--images', '/no/such/set'], 'is not a directory'),
+    (ours, None, ['--preset', 'idc'], 'unknown protocol preset'),
 ])
 def test_bad_inputs_fail_before_training(tmp_path, teacher, real, layout, edit, extra, msg):
     root = layout(tmp_path/'set', real)
     if edit: edit(root)
     out = tmp_path/'eval'; t0 = time.time()
     r = evaluate(teacher, root, out, *extra)
-    assert r.returncode != 0 and msg in r.stderr, r.stderr[-3000:]
-    assert 'Traceback' not in r.stderr                                   # a message, not a crash
+    assert r.returncode == 2 and msg in r.stderr, r.stderr[-3000:]      # argparse's status for a bad command line
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('delt-evaluate: error: '), r.stderr   # one line, no traceback
     assert not out.exists() and not (tmp_path/'cache').exists()          # nothing trained, nothing written
     assert time.time() - t0 < 60
+
+
+def test_random_baseline_on_a_streamed_image_folder(tmp_path, real):
+    "Your own 28-px grey ImageFolder, streamed from disk (over the in-memory threshold): teacher, set, evaluation and random baseline."
+    from delt.data import get_dataset
+    d = get_dataset('fashion_mnist', 'train'); root = tmp_path/'digits'; names = ['boot', 'coat', 'shirt']
+    for split, n, off in (('train', 30, 0), ('val', 10, 100)):
+        for name, c in zip(names, (9, 4, 6)):
+            (root/split/name).mkdir(parents=True)
+            for j, i in enumerate(d.class_indices(c)[off:off + n].tolist()):
+                Image.fromarray(d.x[i, 0].numpy()).convert('RGB').save(root/split/name/f'{j}.png')   # grey pixels in RGB files
+    ds, env = f'folder:{root}@28', dict(os.environ, DELT_IN_MEMORY_MB='0', DELT_CACHE=str(tmp_path/'delt_cache'), OMP_NUM_THREADS='1')
+    r = run('delt-squeeze', '--dataset', ds, '--epochs', '1', '--batch-size', '30', '--out', tmp_path/'t', env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    for name in names:                                                    # the set: 2 real images per class, a peer layout
+        (tmp_path/'set'/name).mkdir(parents=True)
+        for j in range(2): shutil.copy(root/'train'/name/f'{j}.png', tmp_path/'set'/name/f'{j}.png')
+    out = tmp_path/'eval'
+    r = run('delt-evaluate', '--dataset', ds, '--teacher', tmp_path/'t', '--images', tmp_path/'set', '--epochs', '1', '--seeds', '1',
+            '--out', out, '--cache', tmp_path/'cache', '--no-progress', '--no-flip', env=env)
+    assert r.returncode == 0, r.stderr[-3000:]
+    m = json.loads((out/'metrics.json').read_text())
+    assert m['data']['streamed'] and m['data']['channels'] == 1 and m['n_images'] == 6 and m['config']['flip'] is False
+    assert 0 < m['data']['mean'][0] < 1 and 0 < m['data']['std'][0] < 1   # measured on the training split
+    for k in ('acc_final_mean', 'random_acc_final_mean', 'hard_acc_final_mean', 'random_hard_acc_final_mean', 'teacher_acc'):
+        assert m[k] is not None, k
+    assert len(list((tmp_path/'cache').glob('*.json'))) == 2              # both baselines cached, keyed by the file list
