@@ -18,35 +18,53 @@ from .models import bn_layers
 from .squeeze import load_teacher
 from .ranking import rank_classes, rded_select
 from .mosaic import real_init, noise_init, check_mosaic
-from .recover import RecoverConfig, recover, check_iterations, join_iterations, image_iterations
+from .recover import RecoverConfig, recover, check_iterations, check_layout, join_iterations, image_iterations
 
 # %% auto #0
-__all__ = ['preset', 'settings', 'recover_config', 'to_uint8', 'write_pngs', 'write_set', 'initial_images', 'distill',
-           'delt_distill']
+__all__ = ['IPC1_ITERATIONS', 'FORMATS', 'preset', 'settings', 'recover_config', 'check_format', 'to_uint8', 'write_images',
+           'write_pngs', 'write_set', 'initial_images', 'distill', 'delt_distill']
 
 # %% ../nbs/06a_distill.ipynb #8fbfdaed
 def _family(size): return 'small' if size <= 32 else 'tiny' if size <= 64 else 'imagenet'
 
-_FAMILY = {  # MI/RI of DELT, iterations of the constant methods, SRe2L jitter (SPEC §5)
-    'small':    dict(mi=500, ri=100, iters=1000, jitter=4, rded_k=1),
-    'tiny':     dict(mi=4000, ri=500, iters=4000, jitter=4, rded_k=1),
-    'imagenet': dict(mi=4000, ri=500, iters=4000, jitter=32, rded_k=2),
-}
+IPC1_ITERATIONS = {'small': 2000, 'tiny': 500, 'imagenet': 1000}   # DELT at IPC 1 (Table 7c: CIFAR-10, Tiny, ImageNette)
+_SRE2L = {   # SRe2L's official recover scripts per family (SPEC §5)
+    'small':    dict(mi=1000, lr=0.25, r_bn=0.01, crop=False, flip=False, jitter=4, jitter_signed=False),
+    'tiny':     dict(mi=4000, lr=0.1, r_bn=1.0, crop=True, flip=True, jitter=4, jitter_signed=True),
+    'imagenet': dict(mi=4000, lr=0.25, r_bn=0.01, crop=True, flip=True, jitter=32, jitter_signed=False)}
+_CDA = {'small': dict(), 'tiny': dict(lr=0.4, r_bn=0.05), 'imagenet': dict()}
+_RECIPE = {
+    'delt': 'VILA-Lab/DELT recover.py and scripts: class-major batches of 100, MI 4000 / RI 500, CDA crop curriculum, no roll',
+    'early_only': "DELT's recovery without EarlyLate (DELT's early-only ablation): constant MI",
+    'sre2l': dict(small='VILA-Lab/SRe2L CIFAR-100 recover (no crop or flip, roll [0, 4])', tiny='VILA-Lab/SRe2L recover_tiny.py',
+                  imagenet='VILA-Lab/SRe2L ImageNet-1K recover'),
+    'cda': dict(small="no official CDA CIFAR recipe: SRe2L-CIFAR's iterations, lr, r_bn and roll, CDA's curriculum and flip",
+                tiny='VILA-Lab/SRe2L CDA recover_cda_tiny.py', imagenet='VILA-Lab/SRe2L CDA recover_cda_in1k.py'),
+    'rded': 'LINs-lab/RDED: crop scoring (zero-padded) and mosaic, no optimisation'}
+_DEPARTS = {
+    'all': ['images written as lossless PNG unless format="jpg" (the official code: JPEG quality 75, truncated)'],
+    'real': ['initial images of 28/32-px data taken as they are (the DELT loader resizes them to size·8/7 and centre-crops)'],
+    'noise': ['initial noise clamped to the range of real pixels (the official code clamps after the first step)'],
+    'rded': ['folder datasets: crops are cut from the decoded view, not from the original file']}
 
 def preset(method, size=28):
-    "The settings of `method` for images of side `size`."
-    f = _FAMILY[_family(size)]
-    base = dict(lr=0.25, r_bn=0.01, first_bn_mul=10., betas=(0.5, 0.9), milestone=1.0, mosaic=1, mipc=None)
+    "The settings of `method` for images of side `size`, with the official recipe they follow and where they depart."
+    f = _family(size)
+    base = dict(lr=0.25, r_bn=0.01, first_bn_mul=10., betas=(0.5, 0.9), milestone=1.0, mosaic=1, mipc=None, layout='class_major',
+                batch_size=100, crop=True, flip=True, curriculum=True, jitter=0, jitter_signed=False)
+    sre2l = dict(init='noise', layout='interleaved', curriculum=False, min_crop=0.08, **_SRE2L[f], ri=_SRE2L[f]['mi'])
     presets = {
-        'delt':       dict(init='medium', mi=f['mi'], ri=f['ri'], curriculum=True, jitter=0),
-        'early_only': dict(init='medium', mi=f['mi'], ri=f['mi'], curriculum=True, jitter=0),
-        'cda':        dict(init='noise', mi=f['iters'], ri=f['iters'], curriculum=True, jitter=f['jitter']),
-        'sre2l':      dict(init='noise', mi=f['iters'], ri=f['iters'], curriculum=False, min_crop=0.08, jitter=f['jitter']),
-        'rded':       dict(init='rded', mi=0, ri=0, mosaic=f['rded_k'], mipc=300, num_crop=5),
+        'delt':       dict(init='medium', mi=4000, ri=500),
+        'early_only': dict(init='medium', mi=4000, ri=4000),
+        'sre2l':      sre2l,
+        'cda':        {**sre2l, 'curriculum': True, 'crop': True, 'flip': True, 'jitter_signed': False, **_CDA[f]},
+        'rded':       dict(init='rded', mi=0, ri=0, mosaic=2 if f == 'imagenet' else 1, mipc=300, num_crop=5),
     }
     if method not in presets: raise KeyError(f'unknown preset {method!r}; known: {sorted(presets)}')
-    if _family(size) == 'tiny' and method == 'cda': presets['cda'].update(lr=0.4, r_bn=0.05)
-    return {**base, 'method': method, **presets[method]}
+    p = {**base, 'method': method, **presets[method]}
+    r = _RECIPE[method]
+    kind = 'rded' if method == 'rded' else 'noise' if p['init'] == 'noise' else 'real'
+    return {**p, 'recipe': r[f] if isinstance(r, dict) else r, 'departs': _DEPARTS['all'] + _DEPARTS[kind]}
 
 # %% ../nbs/06a_distill.ipynb #fee03472
 _INITS = ('min', 'medium', 'top', 'noise', 'rded')
@@ -56,10 +74,12 @@ def settings(method, info, ipc, teacher=None, **overrides):
     s = preset(method, info.size)
     unknown = set(overrides) - set(s) - {f.name for f in fields(RecoverConfig)}
     if unknown: raise TypeError(f'unknown settings {sorted(unknown)}')
+    if method == 'delt' and ipc == 1 and overrides.get('mi') is None and overrides.get('ri') is None:
+        s['mi'] = s['ri'] = IPC1_ITERATIONS[_family(info.size)]
     s.update({k: v for k, v in overrides.items() if v is not None}); s['ipc'] = ipc
     if ipc < 1: raise ValueError(f'IPC must be ≥ 1, got {ipc}')
     if s['init'] not in _INITS: raise ValueError(f"init must be one of {_INITS}, not {s['init']!r}")
-    check_iterations(s['mi'], s['ri']); check_mosaic(s['mosaic'], info.size)
+    check_iterations(s['mi'], s['ri']); check_mosaic(s['mosaic'], info.size); check_layout(s['layout'], s['batch_size'])
     if s['mi'] > 0 and teacher is not None and not bn_layers(teacher):
         raise ValueError(f'method {method!r} matches BatchNorm statistics but the teacher has no BatchNorm layers: '
                          f'use a teacher with batch norm (convnet3, resnet18) or the rded preset')
@@ -70,30 +90,43 @@ def recover_config(s, **kw):
     return RecoverConfig(**{f.name: s[f.name] for f in fields(RecoverConfig) if f.name in s}, **kw)
 
 # %% ../nbs/06a_distill.ipynb #32783706
-def to_uint8(x, info):
-    "Normalised images → uint8 (…, C, H, W)."
-    return (denormalize(x, info) * 255).round().to(torch.uint8)
+FORMATS = ('png', 'jpg')
 
-def write_pngs(images, info, folder):
-    "Save (classes, ipc, C, H, W) uint8 images as folder/<class>/<id>.png; returns relative paths."
+def check_format(fmt):
+    "png or jpg, or a clear error."
+    if fmt not in FORMATS: raise ValueError(f'unknown image format {fmt!r}: choose png (lossless, default) or jpg (the official JPEG q75)')
+    return fmt
+
+def to_uint8(x, info, truncate=False):
+    "Normalised images → uint8 (…, C, H, W): rounded, or truncated as the official code does."
+    x = denormalize(x, info).clamp(0, 1) * 255
+    return (x.floor() if truncate else x.round()).to(torch.uint8)
+
+def write_images(images, info, folder, fmt='png'):
+    "Save (classes, ipc, C, H, W) uint8 images as folder/<class>/<id>.<fmt>; returns relative paths."
     w = max(2, len(str(images.shape[0] - 1))); files = []
     for c in range(images.shape[0]):
         (folder/f'{c:0{w}d}').mkdir(parents=True, exist_ok=True)
         for j in range(images.shape[1]):
             a = images[c, j].permute(1, 2, 0).numpy()
-            Image.fromarray(a[..., 0] if a.shape[-1] == 1 else a).save(folder/f'{c:0{w}d}'/f'{j:05d}.png')
-            files.append(f'images/{c:0{w}d}/{j:05d}.png')
+            im = Image.fromarray(a[..., 0] if a.shape[-1] == 1 else a)
+            im.save(folder/f'{c:0{w}d}'/f'{j:05d}.{fmt}', **(dict(quality=75) if fmt == 'jpg' else {}))
+            files.append(f'images/{c:0{w}d}/{j:05d}.{fmt}')
     return files
 
-def write_set(out, images, info, manifest):
+def write_pngs(images, info, folder):
+    "`write_images` as PNG."
+    return write_images(images, info, folder, 'png')
+
+def write_set(out, images, info, manifest, fmt='png'):
     "Write images/ atomically, then manifest.json (with every file's sha256)."
     out = Path(out)
-    with atomic_dir(out/'images') as tmp: files = write_pngs(images, info, tmp)
+    with atomic_dir(out/'images') as tmp: files = write_images(images, info, tmp, check_format(fmt))
     k, ipc = images.shape[:2]
     per = manifest.pop('per_image', {})
     manifest['images'] = [dict(file=f, label=i // ipc, sha256=sha256_file(out/f), **{kk: v[i] for kk, v in per.items()})
                           for i, f in enumerate(files)]
-    save_json(manifest, out/'manifest.json')
+    save_json(dict(manifest, format=fmt), out/'manifest.json')
     return out
 
 # %% ../nbs/06a_distill.ipynb #bef8df04
@@ -110,27 +143,26 @@ def initial_images(s, teacher, data, teacher_id='', cache=None, progress=True):
     if short: raise ValueError(f'classes {short} have fewer than ipc·k² = {ipc*k*k} real images to initialise from')
     return real_init(data, order, ipc, k), [o[:ipc].tolist() for o in order]
 
-def distill(data, teacher_dir, method='delt', ipc=10, out='outputs/distill/run', seed=0, progress=True, device=None, **overrides):
-    "Distil `ipc` images per class of `data` with `method` into `out`; returns the manifest."
+def distill(data, teacher_dir, method='delt', ipc=10, out='outputs/distill/run', seed=0, progress=True, device=None, fmt='png', **overrides):
+    "Distil `ipc` images per class of `data` with `method` into `out` (PNG, or the official JPEG with `fmt='jpg'`); returns the manifest."
     out, t0 = Path(out), time.time()
-    device = device or default_device()
+    device = device or default_device(); check_format(fmt)
     teacher, tmeta = load_teacher(teacher_dir, data.classes, device=device)
     s = settings(method, data.info, ipc, teacher, seed=seed, **overrides)
     x0, source = initial_images(s, teacher, data, tmeta['sha256'], Path(teacher_dir)/f'ranking_{data.info.name}.pt', progress)
-    joins, spent = join_iterations(ipc, s['mi'], s['ri']), 0
-    x, hist = x0, {}
+    joins, spent, x, hist, batch_of = join_iterations(ipc, s['mi'], s['ri']), 0, x0, {}, [-1] * (ipc * len(data.classes))
     if s['mi'] > 0:
         res = recover(teacher, x0, data.info, recover_config(s), checkpoint=out/'checkpoint.pt', progress=progress)
-        x, spent, hist = res.images, res.image_iterations, res.history
+        x, spent, hist, batch_of = res.images, res.image_iterations, res.history, res.batch_of
     per_class_spent, per_class_const = image_iterations(ipc, s['mi'], s['ri']) if s['mi'] else (0, 0)
     manifest = dict(method=method, settings=s, dataset=data.info.name, classes=data.classes, ipc=ipc,
                     teacher=dict(path=str(teacher_dir), sha256=tmeta['sha256'], arch=tmeta['arch'], test_acc=tmeta.get('test_acc')),
                     image_iterations=spent, constant_mi_image_iterations=per_class_const * len(data.classes),
                     seeds=dict(seed=seed), wall_seconds=time.time() - t0, versions=package_versions(),
                     per_image=dict(iterations=[s['mi'] - j for _ in data.classes for j in joins],
-                                   source_index=[i for src in source for i in src]))
+                                   source_index=[i for src in source for i in src], batch=batch_of))
     with atomic_path(out/'extras.pt') as tmp: torch.save(dict(init=to_uint8(x0.cpu(), data.info), history=hist), tmp)
-    write_set(out, to_uint8(x.cpu(), data.info), data.info, manifest)
+    write_set(out, to_uint8(x.cpu(), data.info, truncate=fmt == 'jpg'), data.info, manifest, fmt)
     (out/'checkpoint.pt').unlink(missing_ok=True)
     return load_json(out/'manifest.json')
 
@@ -141,15 +173,27 @@ def delt_distill(dataset:str='fashion_mnist',  # dataset name or folder:<path>[@
                  method:str='delt',             # delt | early_only | cda | sre2l | rded
                  ipc:int=10,                    # images per class
                  out:str='outputs/distill/run', # output directory
-                 mi:int=None, ri:int=None,      # maximum / round iterations
-                 init:str=None,                 # min | medium | top | noise | rded
-                 mosaic:int=None,               # k of the k×k mosaic
-                 lr:float=None, r_bn:float=None, jitter:int=None, mipc:int=None, class_chunk:int=None,
-                 seed:int=0, data_root:str=None, device:str=None):
+                 mi:int=None, ri:int=None,      # maximum / round iterations (default: the preset's)
+                 init:str=None,                 # min | medium | top | noise | rded (default: the preset's)
+                 mosaic:int=None,               # k of the k×k mosaic (default: the preset's)
+                 layout:str=None,               # class_major | interleaved | class: which images share a batch (default: the preset's)
+                 batch_size:int=None,           # images per batch (default: 100, the official value)
+                 lr:float=None,                 # Adam learning rate on the pixels (default: the preset's)
+                 r_bn:float=None,               # weight of the BN-statistics loss (default: the preset's)
+                 jitter:int=None,               # roll offsets in [0, jitter] pixels (default: the preset's)
+                 mipc:int=None,                 # real images ranked per class (default: all; RDED 300)
+                 pass_images:int=None,          # images per forward pass (default: all on a GPU, 16 on a CPU); speed and memory only
+                 format:str='png',              # png (lossless) | jpg (the official JPEG quality 75, truncated pixels)
+                 seed:int=0,                    # seed of the initial noise, the ranking sample and the augmentation draws
+                 data_root:str=None,            # where datasets live (default: $DELT_DATA, then each loader's fallbacks)
+                 device:str=None):              # cpu | cuda (default: cuda if available)
     "Distil a dataset with a preset; write images/ and manifest.json to `out`."
-    data = get_dataset(dataset, 'train', data_root)
-    man = distill(data, teacher, method, ipc, out, seed=seed, device=device, mi=mi, ri=ri, init=init, mosaic=mosaic,
-                  lr=lr, r_bn=r_bn, jitter=jitter, mipc=mipc, class_chunk=class_chunk)
+    with cli_errors(delt_distill, kinds=USER_MISTAKES + (TypeError,)):
+        check_format(format); data = get_dataset(dataset, 'train', data_root)
+        settings(method, data.info, ipc, mi=mi, ri=ri, init=init, mosaic=mosaic, layout=layout, batch_size=batch_size)
+        if not (Path(teacher)/'teacher.json').exists(): raise UserError(f'no teacher at {teacher}: train one with `delt-squeeze --out {teacher}`')
+    man = distill(data, teacher, method, ipc, out, seed=seed, device=device, fmt=format, mi=mi, ri=ri, init=init, mosaic=mosaic,
+                  layout=layout, batch_size=batch_size, lr=lr, r_bn=r_bn, jitter=jitter, mipc=mipc, pass_images=pass_images)
     print(f"{method}: {len(man['images'])} images ({ipc}/class) in {man['wall_seconds']:.0f} s, "
           f"{man['image_iterations']} image-iterations (constant-MI: {man['constant_mi_image_iterations']}) -> {out}")
     return man

@@ -9,6 +9,7 @@ from __future__ import annotations
 import torch, torch.nn.functional as F
 from .core import *
 from .data import *
+from .ranking import official_view
 
 # %% auto #0
 __all__ = ['check_mosaic', 'mosaic', 'real_init', 'noise_init', 'clamp_pixels']
@@ -34,7 +35,7 @@ def real_init(data, order, ipc, k=1, crops=None):
     "Normalised initial images (classes, ipc, C, H, W) from ranked dataset indices (or ready `crops` in [0,1])."
     size, out = data.info.size, []
     for c in range(len(crops if crops is not None else order)):
-        p = crops[c] if crops is not None else torch.stack([data[int(i)][0] for i in order[c][:ipc * k * k]]).float().div(255)
+        p = crops[c] if crops is not None else official_view(torch.stack([data[int(i)][0] for i in order[c][:ipc * k * k]]), data.info).float().div(255)
         out.append(normalize(mosaic(p, ipc, k, size), data.info))
     return torch.stack(out)
 

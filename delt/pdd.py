@@ -402,7 +402,7 @@ def _real_data(dataset, teacher, n_train, data_root):
     if not tj.exists(): raise FileNotFoundError(f'no teacher at {teacher} ({tj.name} missing): train one with `delt-squeeze --out {teacher}`')
     return train_subset(get_dataset(dataset, 'train', data_root), n_train, load_json(tj).get('seed', 0))
 
-_BASE_ARGS = dict(bn_matching=('preset', 'mi', 'ri', 'init', 'lr', 'r_bn', 'class_chunk', 'condition'),
+_BASE_ARGS = dict(bn_matching=('preset', 'mi', 'ri', 'init', 'lr', 'r_bn', 'pass_images', 'condition'),
                   gradient_matching=('iterations', 'dsa'), trajectory_matching=('iterations', 'dsa', 'syn_steps', 'buffer_dir', 'recipe'))
 
 def _base_settings(base, args):
@@ -429,7 +429,8 @@ def delt_pdd(dataset:str='fashion_mnist',       # dataset name (see `delt.data.D
              preset:str='delt',                 # bn_matching: delt | early_only | cda | sre2l
              mi:int=None, ri:int=None,          # maximum / round iterations per stage
              init:str=None,                     # min | medium | top | noise
-             lr:float=None, r_bn:float=None, class_chunk:int=None,
+             lr:float=None, r_bn:float=None,
+             pass_images:int=None,              # bn_matching: images per forward pass (default: all on a GPU, 16 on a CPU); speed only
              condition:bool=True,               # bn_matching: --no-condition leaves earlier stages out of the statistics (ablation)
              iterations:int=None,               # gradient/trajectory matching: distillation iterations per stage
              dsa:bool=True,                     # gradient/trajectory matching: --no-dsa for plain DC / no augmentation

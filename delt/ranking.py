@@ -12,11 +12,23 @@ import torch, torch.nn.functional as F
 from tqdm.auto import tqdm
 from .core import *
 from .data import *
+from .relabel import rrc_boxes
 
 # %% auto #0
-__all__ = ['score_images', 'medium_order', 'order_by_score', 'rank_classes', 'random_crop_boxes', 'crop_resize', 'rded_select']
+__all__ = ['VIEW_RESIZE', 'official_view', 'score_images', 'medium_order', 'order_by_score', 'rank_classes', 'rded_crops',
+           'pad_to', 'rded_select']
 
 # %% ../nbs/04_ranking.ipynb #413f0aad
+VIEW_RESIZE = {'tiny_imagenet': 72}   # dataset → side the official code resizes to before centre-cropping (SPEC §3)
+
+def official_view(x, info):
+    "Images `x` (N, C, H, W, uint8 or float) as the official code views them for ranking and initialisation."
+    r = VIEW_RESIZE.get(info.name)
+    if r is None: return x
+    y = F.interpolate(x.float(), size=(r, r), mode='bilinear', align_corners=False, antialias=True)
+    o = (r - info.size) // 2; y = y[..., o:o + info.size, o:o + info.size]
+    return y.round().clamp(0, 255).to(torch.uint8) if x.dtype == torch.uint8 else y
+
 @torch.no_grad()
 def score_images(teacher, data, idx=None, bs=500, device=None, progress=True):
     "True-class softmax probability of each image of `data` (or of `data[idx]`) under `teacher`."
@@ -26,7 +38,7 @@ def score_images(teacher, data, idx=None, bs=500, device=None, progress=True):
     if not hasattr(sub, 'info'): sub.info = data.info
     out = []
     for xb, yb in tqdm(batches(sub, bs), total=math.ceil(len(sub) / bs), desc='ranking', disable=not progress, leave=False):
-        p = teacher(normalize(xb.to(device), data.info)).float().softmax(1)
+        p = teacher(normalize(official_view(xb, data.info).to(device), data.info)).float().softmax(1)
         out.append(p.gather(1, yb.to(device).view(-1, 1)).squeeze(1).cpu())
     return torch.cat(out)
 
@@ -68,39 +80,30 @@ def rank_classes(teacher, data, criterion='medium', mipc=None, seed=0, cache=Non
     return [i[order_by_score(s, criterion)] for i, s in zip(idx, scores)], scores
 
 # %% ../nbs/04_ranking.ipynb #a68a05b2
-def random_crop_boxes(n, scale=(0.08, 1.0), ratio=(1.0, 1.0), generator=None):
-    "`n` RandomResizedCrop boxes (top, left, height, width) as fractions of the image side."
-    area = torch.empty(n).uniform_(*scale, generator=generator)
-    logr = torch.empty(n).uniform_(math.log(ratio[0]), math.log(ratio[1]), generator=generator)
-    w, h = (area * logr.exp()).sqrt().clamp(max=1), (area / logr.exp()).sqrt().clamp(max=1)
-    top, left = torch.rand(n, generator=generator) * (1 - h), torch.rand(n, generator=generator) * (1 - w)
-    return torch.stack([top, left, h, w], 1)
+def rded_crops(x, num_crop, out_size, generator=None):
+    "`num_crop` square RandomResizedCrops (scale (0.08, 1)) of each image of `x` (N, C, H, W floats), resized to `out_size` → (N, num_crop, C, out, out)."
+    boxes = rrc_boxes(len(x) * num_crop, x.shape[-2], x.shape[-1], (0.08, 1.0), (1.0, 1.0), generator)
+    crops = [F.interpolate(x[i // num_crop, None, :, t:t + h, l:l + w], size=(out_size, out_size), mode='bilinear',
+                           align_corners=False, antialias=True) for i, (t, l, h, w) in enumerate(boxes.tolist())]
+    return torch.cat(crops).view(len(x), num_crop, x.shape[1], out_size, out_size)
 
-def crop_resize(x, boxes, out_size, flip=None):
-    "Crop each image of `x` (N,C,H,W float) at its box, optionally flip it, resize to `out_size` (bilinear, differentiable)."
-    n = len(x); t, l, h, w = boxes.to(x.device, x.dtype).T
-    sx = w if flip is None else torch.where(flip.to(x.device), -w, w)
-    theta = torch.zeros(n, 2, 3, device=x.device, dtype=x.dtype)
-    theta[:, 0, 0], theta[:, 1, 1] = sx, h
-    theta[:, 0, 2], theta[:, 1, 2] = 2 * l + w - 1, 2 * t + h - 1
-    grid = F.affine_grid(theta, (n, x.shape[1], out_size, out_size), align_corners=False)
-    return F.grid_sample(x, grid, mode='bilinear', padding_mode='border', align_corners=False)
+def pad_to(x, size):
+    "Centre images `x` (N, C, h, w) on a size×size canvas of zeros, as RDED scores its crops."
+    dh, dw = size - x.shape[-2], size - x.shape[-1]
+    return F.pad(x, (dw // 2, dw - dw // 2, dh // 2, dh - dh // 2))
 
 # %% ../nbs/04_ranking.ipynb #d95acafe
 @torch.no_grad()
 def rded_select(teacher, data, ipc, factor=1, num_crop=5, mipc=300, seed=0, device=None, progress=True):
-    "Per class: the `ipc·factor²` lowest-CE crops (uint8-range floats in [0,1], side size/factor)."
+    "Per class: the `ipc·factor²` lowest-CE crops (floats in [0, 1], side size/factor), scored zero-padded."
     device = device or next(teacher.parameters()).device
     g, size = torch.Generator().manual_seed(seed), data.info.size
     out = []
     for c in tqdm(range(len(data.classes)), desc='RDED crops', disable=not progress, leave=False):
         idx = _candidates(data, c, mipc, g)
-        x = torch.stack([data[int(i)][0] for i in idx]).float().div(255).to(device)
-        rep = x.repeat_interleave(num_crop, 0)
-        crops = crop_resize(rep, random_crop_boxes(len(rep), (0.08, 1), generator=g), size // factor)
-        logits = teacher(normalize(F.interpolate(crops, size=size, mode='bilinear', align_corners=False), data.info))
-        ce = F.cross_entropy(logits.float(), torch.full((len(rep),), c, device=device), reduction='none').view(-1, num_crop)
+        crops = rded_crops(torch.stack([data[int(i)][0] for i in idx]).float().div(255), num_crop, size // factor, g).to(device)
+        logits = teacher(pad_to(normalize(crops.flatten(0, 1), data.info), size))
+        ce = F.cross_entropy(logits.float(), torch.full((len(idx) * num_crop,), c, device=device), reduction='none').view(-1, num_crop)
         best_ce, best = ce.min(1)
-        best_crops = crops.view(len(idx), num_crop, *crops.shape[1:])[torch.arange(len(idx)), best]
-        out.append(best_crops[best_ce.argsort()[:ipc * factor ** 2]].cpu())
+        out.append(crops[torch.arange(len(idx)), best][best_ce.argsort()[:ipc * factor ** 2]].cpu())
     return out
