@@ -21,8 +21,8 @@ from .mosaic import real_init, noise_init, check_mosaic
 from .recover import RecoverConfig, recover, check_iterations, check_layout, join_iterations, image_iterations
 
 # %% auto #0
-__all__ = ['IPC1_ITERATIONS', 'FORMATS', 'preset', 'settings', 'recover_config', 'check_format', 'to_uint8', 'write_images',
-           'write_pngs', 'write_set', 'initial_images', 'distill', 'delt_distill']
+__all__ = ['IPC1_ITERATIONS', 'FORMATS', 'preset', 'settings', 'recover_config', 'scaled_iterations', 'check_format', 'to_uint8',
+           'write_images', 'write_pngs', 'write_set', 'initial_images', 'distill', 'delt_distill']
 
 # %% ../nbs/06a_distill.ipynb #8fbfdaed
 def _family(size): return 'small' if size <= 32 else 'tiny' if size <= 64 else 'imagenet'
@@ -88,6 +88,14 @@ def settings(method, info, ipc, teacher=None, **overrides):
 def recover_config(s, **kw):
     "The `RecoverConfig` part of settings `s`."
     return RecoverConfig(**{f.name: s[f.name] for f in fields(RecoverConfig) if f.name in s}, **kw)
+
+# %% ../nbs/06a_distill.ipynb #0ce7f2e9
+def scaled_iterations(method, size, ipc, scale=1.0):
+    "MI and RI of `method`'s preset at `ipc` for images of side `size`, scaled by `scale` with the rounds kept (None: no recovery)."
+    p = preset(method, size)
+    mi, ri = (IPC1_ITERATIONS[_family(size)],) * 2 if method == 'delt' and ipc == 1 else (p['mi'], p['ri'])
+    if mi == 0: return dict(mi=None, ri=None)
+    r = max(1, round(ri * scale)); return dict(mi=r * (mi // ri), ri=r)
 
 # %% ../nbs/06a_distill.ipynb #32783706
 FORMATS = ('png', 'jpg')
