@@ -26,3 +26,34 @@ def test_squeeze_bad_inputs(tmp_path, args, msg):
     r = run('delt-squeeze', *args, '--epochs', '1', '--out', str(out))
     assert r.returncode != 0 and msg in r.stderr, r.stderr[-2000:]
     assert not out.exists()                       # nothing half-written
+
+@pytest.fixture(scope='module')
+def teacher(tmp_path_factory):
+    out = tmp_path_factory.mktemp('teacher')/'t'
+    r = run('delt-squeeze', '--epochs', '1', '--n-train', '1000', '--batch-size', '50', '--out', out)
+    assert r.returncode == 0, r.stderr[-2000:]
+    return out
+
+def test_distill_writes_the_official_format_on_request(tmp_path, teacher):
+    r = run('delt-distill', '--teacher', teacher, '--ipc', '2', '--mi', '4', '--ri', '2', '--mipc', '20', '--format', 'jpg',
+            '--batch-size', '8', '--out', tmp_path/'set')
+    assert r.returncode == 0, r.stderr[-2000:]
+    m = json.loads((tmp_path/'set'/'manifest.json').read_text())
+    assert m['format'] == 'jpg' and all(i['file'].endswith('.jpg') for i in m['images'])
+    assert m['settings']['layout'] == 'class_major' and [i['batch'] for i in m['images'][:10]] == [0] * 8 + [1] * 2
+
+@pytest.mark.parametrize('args,msg', [
+    (['--layout', 'diagonal'], 'unknown batch layout'),
+    (['--batch-size', '0'], 'batch size must be'),
+    (['--format', 'webp'], 'unknown image format'),
+    (['--ipc', '0'], 'IPC must be'),
+    (['--mi', '100', '--ri', '30'], 'not a multiple'),
+    (['--method', 'dealt'], 'unknown preset'),
+    (['--teacher', '/nonexistent/teacher'], 'no teacher at'),
+])
+def test_distill_bad_inputs(tmp_path, teacher, args, msg):
+    "A user mistake: one line on stderr naming it, exit status 2, no traceback, nothing written."
+    out = tmp_path/'set'
+    r = run('delt-distill', '--teacher', teacher, *args, '--out', out)
+    assert r.returncode == 2 and msg in r.stderr and 'Traceback' not in r.stderr, r.stderr[-2000:]
+    assert len(r.stderr.strip().splitlines()) == 1 and not out.exists()
