@@ -314,7 +314,7 @@ def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=Tru
                 if cuda: x = x.contiguous(memory_format=torch.channels_last)
                 with torch.autocast(dev.type, torch.bfloat16, enabled=cuda):
                     ce, bn = batch_losses(teacher, hooks, [x[a:b] for a, b in zip(bounds, bounds[1:])],
-                                          [seg[a:b] for a, b in zip(bounds, bounds[1:])], torch.cat(ys), len(bids), cfg.first_bn_mul)
+                                          [seg[a:b] for a, b in zip(bounds, bounds[1:])], torch.cat(ys).to(dev), len(bids), cfg.first_bn_mul)
                 (ce + cfg.r_bn * bn).sum().backward()
                 ce_all.append(ce.detach()); bn_all.append(bn.detach())
             opt.step()
