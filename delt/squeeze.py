@@ -254,10 +254,14 @@ def delt_squeeze(dataset:str='fashion_mnist', # dataset name (see `delt.data.DAT
                  data_root:str=None,          # where datasets live (default: $DELT_DATA, then each loader's fallbacks)
                  device:str=None):
     "Train a teacher on real data; print and save its test accuracy."
-    check_arch(arch)
-    train, test = get_dataset(dataset, 'train', data_root), get_dataset(dataset, 'test', data_root)
-    train = train_subset(train, n_train, seed)
-    recipe = default_recipe(dataset, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, augment=augment)
+    with cli_errors(delt_squeeze, kinds=USER_MISTAKES):      # every check before training: one line, exit 2
+        for name, v in dict(epochs=epochs, batch_size=batch_size, n_train=n_train).items():
+            if v is not None and v < 1: raise UserError(f'--{name.replace("_", "-")} must be ≥ 1, got {v}')
+        if augment not in (None, 'none', 'flip', 'crop_flip'): raise UserError(f'--augment must be none, flip or crop_flip, not {augment!r}')
+        check_arch(arch)
+        train, test = get_dataset(dataset, 'train', data_root), get_dataset(dataset, 'test', data_root)
+        train = train_subset(train, n_train, seed)
+        recipe = default_recipe(dataset, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, augment=augment)
     _, meta = train_teacher(train, test, arch, recipe, out, seed=seed, snapshots=snapshots, device=device, forgetting=forgetting)
     save_json(dict(test_acc=meta['test_acc'], dataset=meta['dataset'], arch=arch, classes=meta['classes'],
                    history=meta['history'], recipe=meta['recipe'], train_seconds=meta.get('train_seconds')), Path(out)/'metrics.json')

@@ -17,15 +17,19 @@ def test_squeeze_writes_teacher_and_metrics(tmp_path):
     assert sorted(p.name for p in out.iterdir()) == ['metrics.json', 'teacher.json', 'teacher.safetensors']
 
 @pytest.mark.parametrize('args,msg', [
-    (['--dataset', 'fashionmnist'], 'unknown dataset'),
+    (['--dataset', 'fashionmnistt'], 'unknown dataset'),
     (['--arch', 'convnet33'], 'unknown architecture'),
     (['--dataset', 'cifar10', '--data-root', '/nonexistent'], 'not found'),
+    (['--epochs', '0'], '--epochs must be'),
+    (['--n-train', '0'], '--n-train must be'),
+    (['--augment', 'rotate'], '--augment must be'),
 ])
 def test_squeeze_bad_inputs(tmp_path, args, msg):
+    "A user mistake: one line on stderr naming it, exit status 2, no traceback, nothing written."
     out = tmp_path/'t'
-    r = run('delt-squeeze', *args, '--epochs', '1', '--out', str(out))
-    assert r.returncode != 0 and msg in r.stderr, r.stderr[-2000:]
-    assert not out.exists()                       # nothing half-written
+    r = run('delt-squeeze', '--epochs', '1', *args, '--out', str(out))
+    assert r.returncode == 2 and msg in r.stderr and 'Traceback' not in r.stderr, r.stderr[-2000:]
+    assert len(r.stderr.strip().splitlines()) == 1 and not out.exists()     # nothing half-written
 
 @pytest.fixture(scope='module')
 def teacher(tmp_path_factory):
