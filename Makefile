@@ -5,11 +5,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.delt-installed
-# make demo: DELT on Fashion-MNIST at IPC 10 through nbs/experiments/distill.ipynb (papermill) with its full values
-# scaled to a CPU: a one-epoch teacher (trained on the first run, then reused from outputs/cache), 1 000 ranked
-# candidates per class, MI 300 / RI 100, students for 100 epochs (tested at 50 and 100) over 2 seeds next to a random-real baseline.
+# make demo: DELT on Fashion-MNIST at IPC 10 through delt.pipeline (one progress bar per stage, then the summary) with
+# values scaled to a CPU: a one-epoch teacher (trained on the first run, then reused from outputs/cache), 500 ranked
+# candidates per class, MI 300 / RI 100, students for 60 epochs over 2 seeds, tested once at the end on 2 000 evenly spaced
+# test images, next to a random-real baseline and the hard-label context (60 epochs; DD-Ranking's scores).
 DEMO_OUT    ?= outputs/demo/fashion_mnist_delt_ipc10
-DEMO_PARAMS ?= ipc=10 teacher_epochs=1 mipc=1000 mi=300 ri=100 eval_epochs=100 eval_every=50 seeds=2
+DEMO_PARAMS ?= ipc=10 teacher_epochs=1 mipc=500 mi=300 ri=100 eval_epochs=60 eval_every=60 hard_epochs=60 seeds=2 n_test=2000
 # make experiments GRID=<experiment> [PARAMS="key=value …"]: an experiment notebook of nbs/experiments (methods,
 # ablations, cross_arch, compute, diversity, pdd, distill) with its full values, then outputs/RESULTS.md (report.ipynb).
 GRID   ?= methods
@@ -30,10 +31,10 @@ data:
 	  (apt-get install -y -qq dataset-fashion-mnist || (apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist)) >/dev/null \
 	  || echo "warning: could not install dataset-fashion-mnist; see README (Data)"; fi
 
-# The main job on Fashion-MNIST, CPU, under 10 minutes on 2 cores: prints where the outputs are, the student accuracy on
-# the distilled set beside the random-real baseline and the teacher, the diversity and the image grid's path.
+# The main job on Fashion-MNIST on the CPU: one progress bar per stage, then the summary (where the outputs are, the students
+# on the set beside random real and the teacher, the hard-label context with DD-Ranking's scores, diversity, the grid's path).
 demo: setup
-	$(BIN)/python -m delt.experiments distill --params "$(DEMO_PARAMS)" --out $(DEMO_OUT) --no-report
+	$(BIN)/python -m delt.pipeline --params "$(DEMO_PARAMS)" --out $(DEMO_OUT)
 
 # A grid of runs (papermill, resumable: finished runs are skipped, failures recorded in grid_status.json).
 experiments: setup

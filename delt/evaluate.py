@@ -22,15 +22,15 @@ from .dsa import dsa, DSA_STRATEGY
 from .metrics import dd_ranking
 
 # %% auto #0
-__all__ = ['HARD_AUGMENT_NAMES', 'PROTOCOL_PRESETS', 'HARD_AUGMENTS', 'SCHEDULES', 'SEEDS', 'CONTEXT_GROUPS', 'student_lr',
-           'batch_size_rule', 'decay_groups', 'lr_factor', 'kd_loss', 'EvalConfig', 'resolve_config', 'rded_factor',
-           'protocol_preset', 'make_optimizer', 'eval_epochs', 'soft_epoch', 'flip_crop', 'crop_only', 'no_augment',
-           'hard_augment', 'hard_epoch', 'train_student', 'random_subset', 'split_epochs', 'schedule_stages',
-           'seeds_for', 'evaluate_set', 'evaluate_seeds', 'summarize', 'baseline_key', 'random_baseline', 'SetError',
-           'set_layout', 'map_class_folders', 'set_items', 'read_images', 'load_distilled', 'set_ipc', 'save_set',
-           'tidy_rows', 'write_csv', 'plot_accuracy', 'write_report', 'spaced_subset', 'prepare_evaluation',
-           'set_stages', 'schedule_plan', 'full_data_accuracy', 'diagnostics', 'evaluate_in_context', 'context_lines',
-           'run_evaluation', 'delt_evaluate']
+__all__ = ['HARD_AUGMENT_NAMES', 'PROTOCOL_PRESETS', 'BASE_PRESETS', 'HARD_AUGMENTS', 'SCHEDULES', 'SEEDS', 'CONTEXT_GROUPS',
+           'student_lr', 'batch_size_rule', 'decay_groups', 'lr_factor', 'kd_loss', 'EvalConfig', 'resolve_config',
+           'rded_factor', 'protocol_preset', 'make_optimizer', 'eval_epochs', 'soft_epoch', 'flip_crop', 'crop_only',
+           'no_augment', 'hard_augment', 'hard_epoch', 'train_student', 'random_subset', 'split_epochs',
+           'schedule_stages', 'seeds_for', 'evaluate_set', 'evaluate_seeds', 'summarize', 'baseline_key',
+           'random_baseline', 'SetError', 'set_layout', 'map_class_folders', 'set_items', 'read_images',
+           'load_distilled', 'set_ipc', 'save_set', 'tidy_rows', 'write_csv', 'plot_accuracy', 'write_report',
+           'spaced_subset', 'prepare_evaluation', 'set_stages', 'schedule_plan', 'full_data_accuracy', 'diagnostics',
+           'hard_context_config', 'evaluate_in_context', 'context_lines', 'run_evaluation', 'delt_evaluate']
 
 # %% ../nbs/08_evaluate.ipynb #05b5d643
 def student_lr(student: str) -> float:
@@ -86,6 +86,7 @@ class EvalConfig:
     patches: int = 1               # soft: RDED's ShufflePatches grid (1: off)
     eval_from: float = 0.0         # test only after this fraction of the epochs (RDED: 0.8), and at the end
     preset: str = None             # the named protocol this config came from (`PROTOCOL_PRESETS`), for the record
+    init_seed: int = None          # every seed's student starts from the weights made under this seed (MTT/PDD); None: the seed's own
 
 HARD_AUGMENT_NAMES = ('dsa', 'flip_crop', 'none')
 
@@ -115,6 +116,8 @@ PROTOCOL_PRESETS = dict(
     dsa=dict(protocol='hard', epochs=1000, lr_schedule='step', augment='dsa'),
     mtt=dict(protocol='hard', epochs=1000, lr_schedule='step', augment='dsa'),   # lr: the set's learned step size (manifest learned_lr)
 )
+
+BASE_PRESETS = dict(trajectory_matching='mtt', gradient_matching='dsa')   # a PDD manifest's `base` → its default preset
 
 def protocol_preset(name, info: DatasetInfo, **overrides) -> EvalConfig:
     "The `EvalConfig` of preset `name` on dataset `info` (RDED's factor resolved), with `overrides` (None values ignored) on top."
@@ -194,19 +197,23 @@ def _train_epoch(model, opt, cfg, data, labels, epoch, augment, gen, device):
 
 def train_student(stages, test, cfg: EvalConfig, student, seed, teacher=None, labels=None, augment=None,
                   device=None, progress=True, desc='student', model=None, on_stage=None):
-    "Train a fresh `student` (or `model`, further) on `stages` [(ImageTensors, epochs)]; returns (model, history of test evaluations)."
+    "Train a fresh `student` (or `model`, further) on `stages` [(ImageTensors, epochs[, lr])]; returns (model, history of test evaluations)."
     device = torch.device(device or default_device()); info = stages[0][0].info
+    if model is None and cfg.init_seed is not None:                  # one initialisation shared by every seed
+        seed_everything(cfg.init_seed); model = create_model(student, len(stages[0][0].classes), info.channels, info.size)
     seed_everything(seed); gen = torch.Generator().manual_seed(seed)
     if model is None: model = create_model(student, len(stages[0][0].classes), info.channels, info.size)
     model = model.to(device).requires_grad_(True)
     opt, history, done = make_optimizer(model, cfg), [], 0
-    bar = tqdm(total=sum(e for _, e in stages), desc=desc, disable=not progress, leave=False)
-    for si, (data, epochs) in enumerate(stages):
+    bar = tqdm(total=sum(st[1] for st in stages), desc=desc, disable=not progress, leave=False)
+    for si, st in enumerate(stages):
+        data, epochs, stage_lr = st[0], st[1], (st[2] if len(st) > 2 else None)
         src = (labels[si] if labels else _label_source(data, cfg, teacher, seed, device)) if cfg.protocol == 'soft' else None
         evals = eval_epochs(epochs, cfg.eval_every, cfg.eval_from)
         if on_stage: on_stage(si, model, opt)
         for e in range(epochs):
-            for g in opt.param_groups: g['lr'] = cfg.lr * lr_factor(e, epochs, cfg.lr_schedule)
+            base_lr = cfg.lr if stage_lr is None else stage_lr        # cfg.lr is read afresh every epoch (an on_stage hook may set it)
+            for g in opt.param_groups: g['lr'] = base_lr * lr_factor(e, epochs, cfg.lr_schedule)
             loss = _train_epoch(model, opt, cfg, data, src, e, augment, gen, device)
             done += 1; bar.update(1)
             if e + 1 in evals:
@@ -521,13 +528,21 @@ def diagnostics(m, protocol='soft') -> list:
         out.append(f"the set ({g(''):.2f} %) is below a random real subset of the same size ({g('random'):.2f} %) under the same protocol")
     return out
 
+def hard_context_config(cfg: EvalConfig, student, ipc, num_classes, n_images, dataset=None, epochs=None) -> EvalConfig:
+    "The hard-label config beside soft `cfg`: the hard protocol, with `epochs` or else as many optimiser steps as `cfg`'s students make."
+    h = resolve_config(EvalConfig('hard', cfg.epochs, eval_every=cfg.eval_every, flip=cfg.flip), student, ipc, num_classes, n_images, dataset)
+    if epochs is None:
+        steps = lambda bs: math.ceil(n_images / bs)
+        epochs = cfg.epochs if cfg.protocol == 'hard' else math.ceil(cfg.epochs * steps(cfg.batch_size) / steps(h.batch_size))
+    return replace(h, epochs=int(epochs))
+
 def evaluate_in_context(data, train, test, cfg, student, seeds, teacher=None, teacher_meta=None, runs_dir=None, cache=None, device=None,
                         progress=True, stages=None, random=True, context=True, hard_cfg=None, ars=False, full_acc=None,
                         teacher_acc=None, on_seed=None) -> tuple:
     "Students on the set over `seeds`, random real, and the context (hard labels, no augmentation, DD-Ranking); returns (metrics, rows)."
     tid, ipc, d = (teacher_meta or {}).get('sha256'), set_ipc(data), Path(runs_dir) if runs_dir else None
     ident = dict(student=student, data=data_hash(data), test=data_hash(test), teacher=tid,
-                 stages=[(data_hash(s), e) for s, e in stages] if stages else None)
+                 stages=[(data_hash(st[0]),) + tuple(st[1:]) for st in stages] if stages else None)
     m, rows = {}, []
     def on_set(c, file, label, prefix, tch):
         runs = evaluate_seeds(data, test, c, student, seeds, tch, d/file if d else None, device, progress,
@@ -544,7 +559,7 @@ def evaluate_in_context(data, train, test, cfg, student, seeds, teacher=None, te
         m.update({'hard_' + k: v for k, v in m.items() if k.startswith('acc_')})
         m.update({'random_hard_' + k[7:]: v for k, v in list(m.items()) if k.startswith('random_acc_')})
     elif context:
-        hc = hard_cfg or resolve_config(EvalConfig('hard', cfg.epochs, eval_every=cfg.eval_every, flip=cfg.flip), student, ipc, len(data.classes), len(data))
+        hc = hard_cfg or hard_context_config(cfg, student, ipc, len(data.classes), len(data))
         on_set(hc, 'runs_hard.json', CONTEXT_GROUPS['hard_'], 'hard_', None)
         if random: on_random(hc, CONTEXT_GROUPS['random_hard_'], 'random_hard_', None)
     if ars:
@@ -595,6 +610,8 @@ def run_evaluation(dataset='fashion_mnist', teacher=None, images=None, student='
     t0, device = time.time(), torch.device(device or default_device())
     try:
         info = dataset_info(dataset)
+        if preset is None and protocol is None and images is not None:     # a PDD set: its base's hard protocol
+            preset = BASE_PRESETS.get((set_layout(images)[1] or {}).get('base'))
         if preset and protocol and protocol != PROTOCOL_PRESETS.get(preset, {}).get('protocol', protocol):
             raise UserError(f"--preset {preset} is a {PROTOCOL_PRESETS[preset]['protocol']}-label protocol: drop --protocol {protocol}")
         base = (protocol_preset(preset, info, epochs=epochs, mix=mix) if preset else
@@ -605,13 +622,17 @@ def run_evaluation(dataset='fashion_mnist', teacher=None, images=None, student='
         r = prepare_evaluation(dataset, teacher, images, student, base.protocol, n_test, data_root, device)
         data, test, tm, man = r['data'], r['test'], r['teacher'], r['manifest']
         plan = schedule_plan(schedule, man, data, base.epochs, epochs_per_stage)
-        if plan: base = replace(base, epochs=sum(e for _, e in plan))          # the baseline trains as many epochs in all
+        if plan: base = replace(base, epochs=sum(p_[1] for p_ in plan))        # the baseline trains as many epochs in all
+        if plan and base.protocol == 'hard' and lr is None and man.get('learned_lr_per_stage'):   # MTT/PDD: each stage's own step size
+            lrs_ = [float(v) for v in man['learned_lr_per_stage']]
+            if len(lrs_) != len(plan): raise SetError(f'the manifest gives {len(lrs_)} learned step sizes for {len(plan)} stages')
+            plan = [(d_, e_, l_) for (d_, e_), l_ in zip(plan, lrs_)]
         if base.protocol == 'hard' and lr is None and man.get('learned_lr'): lr = float(man['learned_lr'])
         ipc, seed_list, nc = set_ipc(data), seeds_for(seeds), len(data.classes)
         cfg = resolve_config(replace(base, batch_size=batch_size, lr=lr, lr_schedule=lr_schedule or base.lr_schedule, temperature=temperature,
                                      augment=augment or base.augment, eval_every=eval_every, flip=bool(flip and base.flip)),
                              student, ipc, nc, len(data), info.name)
-        hcfg = resolve_config(EvalConfig('hard', hard_epochs or cfg.epochs, eval_every=eval_every, flip=cfg.flip), student, ipc, nc, len(data), info.name)
+        hcfg = hard_context_config(cfg, student, ipc, nc, len(data), info.name, hard_epochs)
     except USER_MISTAKES as e: raise _to_user_error(e) from None
     teacher_acc = evaluate(tm, test, device=device) if tm is not None else None
     try:
@@ -627,8 +648,9 @@ def run_evaluation(dataset='fashion_mnist', teacher=None, images=None, student='
                    n_images=len(data), epochs=cfg.epochs, seeds=seed_list, n_test=len(test), config=asdict(cfg), manifest=bool(man),
                    data=dict(name=info.name, size=info.size, channels=info.channels, mean=list(info.mean), std=list(info.std),
                              num_classes=info.num_classes, streamed=not isinstance(r['train'], ImageTensors)),
-                   schedule=schedule if plan else None, stage_epochs=[e for _, e in plan] if plan else None,
-                   stage_images=[len(d) for d, _ in plan] if plan else None,
+                   schedule=schedule if plan else None, stage_epochs=[p_[1] for p_ in plan] if plan else None,
+                   stage_images=[len(p_[0]) for p_ in plan] if plan else None,
+                   stage_lrs=[p_[2] for p_ in plan] if plan and len(plan[0]) > 2 else None,
                    **ctx, teacher_acc=teacher_acc, wall_seconds=time.time() - t0, versions=package_versions())
     write_report(out, metrics, rows, teacher_acc, f'{info.name}, {student}, IPC {ipc}, {cfg.protocol}' + (f', {schedule}' if plan else ''))
     print(_headline(metrics)); print(f'-> {out}')
@@ -661,7 +683,7 @@ def delt_evaluate(dataset:str='fashion_mnist',   # dataset name (see `delt.data.
                   preset:str=None,               # a method's own protocol: delt | rded | sre2l | dc | dsa | mtt (PROTOCOL_PRESETS)
                   flip:bool=True,                # --no-flip: no random flips (digits, text)
                   context:bool=True,             # --no-context: skip the hard-label runs and DD-Ranking's scores
-                  hard_epochs:int=None,          # epochs of the hard-label context runs (default: as many as --epochs)
+                  hard_epochs:int=None,          # epochs of the hard-label context runs (default: as many optimiser steps as the soft students make)
                   full_acc:str=None,             # full-data hard-label accuracy (%) for HLR/LRS; 'train': train it once (cached); default: the teacher's when it is the student's architecture
                   ars:bool=False):               # --ars: also train without augmentation, for DD-Ranking's ARS
     "Train students on a distilled set over seeds, next to a random-real baseline, hard-label context and the teacher; write the report."

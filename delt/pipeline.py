@@ -6,7 +6,7 @@ Docs: https://delt-dd.github.io/delt/pipeline.html.md"""
 
 # %% ../nbs/12_pipeline.ipynb #b4f563ef
 from __future__ import annotations
-import contextlib, json, os, platform, re, time
+import ast, contextlib, inspect, json, os, platform, re, time
 from dataclasses import dataclass, asdict, fields, replace
 from pathlib import Path
 import numpy as np, torch
@@ -17,16 +17,18 @@ from .squeeze import default_recipe, train_teacher, load_teacher, evaluate
 from .distill import distill, settings
 from .evaluate import (EvalConfig, resolve_config, evaluate_set, evaluate_seeds, random_baseline, baseline_key, random_subset,
                            seeds_for, summarize, load_distilled, set_ipc, tidy_rows, write_report, spaced_subset, PROTOCOL_PRESETS,
-                           protocol_preset, evaluate_in_context, context_lines, CONTEXT_GROUPS)
+                           protocol_preset, evaluate_in_context, hard_context_config, context_lines, CONTEXT_GROUPS)
 from .metrics import diversity
 from .viz import class_grid
+from fastcore.script import call_parse
+from tqdm.auto import tqdm
 
 # %% auto #0
 __all__ = ['PLACE_FIELDS', 'SYNTH_FIELDS', 'RunConfig', 'result_fields', 'overrides', 'iteration_overrides', 'seed_list',
            'ConfigError', 'check_config', 'claim_out_dir', 'project_root', 'cache_path', 'load_data', 'check_data',
            'teacher_recipe', 'teacher_path', 'file_lock', 'stage', 'stage_teacher', 'stage_distill', 'eval_config',
-           'stage_evaluate', 'stage_diversity', 'stage_grid', 'hardware', 'run_metrics', 'make_config', 'run',
-           'summary', 'print_summary']
+           'student_count', 'stage_evaluate', 'stage_diversity', 'stage_grid', 'hardware', 'run_metrics', 'make_config',
+           'run', 'summary', 'print_summary', 'parse_params', 'delt_run']
 
 # %% ../nbs/12_pipeline.ipynb #c8728db7
 @dataclass
@@ -65,6 +67,7 @@ class RunConfig:
     eval_preset: str = None         # a method's own protocol (delt | rded | sre2l | dc | dsa | mtt); replaces `protocol`; eval_epochs still sets the epochs
     flip: bool = None               # None: random flips on; False for digits and text
     context: bool = None            # None/True: the set and random real also with hard labels, and DD-Ranking's scores; False: skip
+    hard_epochs: int = None         # epochs of the hard-label context runs (None: as many optimiser steps as the soft students)
     full_acc: str = None            # full-data hard-label accuracy (%) for HLR/LRS, or 'train' (once, cached); None: the teacher's when it is the student's architecture
     ars: bool = None                # True: also train without augmentation, for DD-Ranking's ARS
     # where
@@ -115,7 +118,7 @@ def check_config(cfg: RunConfig) -> RunConfig:
     need(isinstance(cfg.eval_epochs, int) and cfg.eval_epochs >= 0, f'eval_epochs must be an integer ≥ 0, not {cfg.eval_epochs!r}')
     need(isinstance(cfg.eval_every, int) and cfg.eval_every >= 1, f'eval_every must be ≥ 1, not {cfg.eval_every!r}')
     need(len(seed_list(cfg)) >= 1 and len(set(seed_list(cfg))) == len(seed_list(cfg)), f'seeds must be a count ≥ 1 or a list of distinct seeds, not {cfg.seeds!r}')
-    for k in ('n_train', 'n_test', 'teacher_epochs', 'teacher_batch_size'):
+    for k in ('n_train', 'n_test', 'teacher_epochs', 'teacher_batch_size', 'hard_epochs'):
         v = getattr(cfg, k); need(v is None or (isinstance(v, int) and v >= 1), f'{k} must be None or an integer ≥ 1, not {v!r}')
     need(cfg.n_train is None or cfg.n_train >= info.num_classes * cfg.ipc, f'n_train={cfg.n_train} cannot hold {cfg.ipc} images of each of {info.num_classes} classes')
     for k in ('teacher_dir', 'set_dir'):
@@ -190,17 +193,22 @@ def file_lock(path):
         finally: fcntl.flock(f, fcntl.LOCK_UN)
 
 # %% ../nbs/12_pipeline.ipynb #093e337e
-def stage(out, name, artefacts, fn, progress=True):
-    "Run `fn` (returning a dict of facts) unless all `artefacts` exist; its wall time and facts go to out/stages.json."
+def stage(out, name, artefacts, fn, progress=True, total=1):
+    "Run `fn` (returning a dict of facts) unless all `artefacts` exist; its wall time and facts go to out/stages.json. `progress='stages'`: one bar."
     f = Path(out)/'stages.json'; st = load_json(f) if f.exists() else {}
     artefacts = [artefacts] if isinstance(artefacts, (str, Path)) else artefacts
+    bars = progress == 'stages'
     if all(Path(a).exists() for a in artefacts):
-        if progress: print(f'{name}: done ({artefacts[0]})')
+        if progress is True: print(f'{name}: done ({artefacts[0]})')
+        if bars: tqdm(total=1, initial=1, desc=f'{name:<9} (done before)', leave=True, bar_format='{desc:<28} {bar:30} {elapsed}').close()
         return st.setdefault(name, dict(seconds=0.0, cached=True))
-    t0 = time.time(); facts = fn() or {}
+    bar = tqdm(total=total, desc=name, leave=True, disable=not bars, bar_format='{desc:<28} {bar:30} {n_fmt}/{total_fmt} {elapsed}')
+    t0 = time.time()
+    try: facts = (fn(bar) if inspect.signature(fn).parameters else fn()) or {}
+    finally: bar.n = bar.total; bar.refresh(); bar.close()
     st = load_json(f) if f.exists() else {}
     st[name] = {'seconds': round(time.time() - t0, 3), 'cached': False, **facts}; save_json(st, f)
-    if progress: print(f"{name}: {st[name]['seconds']:.1f} s")
+    if progress is True: print(f"{name}: {st[name]['seconds']:.1f} s")
     return st[name]
 
 # %% ../nbs/12_pipeline.ipynb #7b27c949
@@ -235,7 +243,13 @@ def eval_config(cfg: RunConfig, info, ipc, n_images, manifest=None) -> EvalConfi
     return resolve_config(replace(base, eval_every=cfg.eval_every, flip=cfg.flip is not False and base.flip, lr=lr),
                           cfg.student_arch, ipc, info.num_classes, n_images, info.name)
 
-def stage_evaluate(cfg: RunConfig, train, test, set_dir, out, device, progress=True) -> dict:
+def student_count(cfg: RunConfig) -> int:
+    "How many students the evaluate stage trains (seeds × the set, random real and their context groups)."
+    hard = (cfg.eval_preset and PROTOCOL_PRESETS[cfg.eval_preset]['protocol'] == 'hard') or (not cfg.eval_preset and cfg.protocol == 'hard')
+    groups = 1 + bool(cfg.random_baseline)
+    return len(seed_list(cfg)) * groups * (1 + (cfg.context is not False and not hard) + bool(cfg.ars)) if cfg.eval_epochs > 0 else 0
+
+def stage_evaluate(cfg: RunConfig, train, test, set_dir, out, device, progress=True, on_seed=None) -> dict:
     "Students on the set and on the random baseline, with their hard-label context, and the teacher; writes out/eval/."
     out = Path(out)/'eval'; seeds = seed_list(cfg)
     teacher, tmeta = load_teacher(teacher_path(cfg), train.classes, device=device)
@@ -246,10 +260,11 @@ def stage_evaluate(cfg: RunConfig, train, test, set_dir, out, device, progress=T
              n_test=len(test), config=asdict(ecfg), data=dict(name=i.name, size=i.size, channels=i.channels, mean=list(i.mean), std=list(i.std),
              num_classes=i.num_classes, streamed=not isinstance(train, ImageTensors)), **dict.fromkeys(_ACC_KEYS + _CONTEXT_KEYS))
     m['teacher_acc'] = evaluate(teacher, test, device=device); rows = []
+    hc = hard_context_config(ecfg, cfg.student_arch, ipc, len(train.classes), len(data), train.info.name, cfg.hard_epochs)
     if cfg.eval_epochs > 0:
         ctx, rows = evaluate_in_context(data, train, test, ecfg, cfg.student_arch, seeds, teacher, tmeta, out, cache_path(cfg)/'baselines',
-                                        device, progress, random=cfg.random_baseline, context=cfg.context is not False, ars=bool(cfg.ars),
-                                        full_acc=cfg.full_acc, teacher_acc=m['teacher_acc'])
+                                        device, progress, random=cfg.random_baseline, context=cfg.context is not False, hard_cfg=hc, ars=bool(cfg.ars),
+                                        full_acc=cfg.full_acc, teacher_acc=m['teacher_acc'], on_seed=on_seed)
         m.update(ctx)
     if rows: write_report(out, m, rows, m['teacher_acc'], f'{cfg.dataset}, {cfg.student_arch}, IPC {ipc}, {ecfg.protocol}')
     else: save_json(m, out/'metrics.json')
@@ -316,16 +331,20 @@ def make_config(cfg) -> RunConfig:
     return RunConfig(**cfg)
 
 def run(cfg, progress=True) -> dict:
-    "Run `cfg` (a `RunConfig` or a dict of its fields) end to end, skipping finished stages; returns its metrics."
+    "Run `cfg` (a `RunConfig` or a dict of its fields) end to end, skipping finished stages; returns its metrics. `progress`: True (every bar), 'stages' (one bar per stage), False."
     cfg = check_config(make_config(cfg))
     out = claim_out_dir(cfg)
     if (out/'metrics.json').exists(): return load_json(out/'metrics.json')
     device = torch.device(cfg.device) if cfg.device else default_device()
-    train, test = load_data(cfg); check_data(cfg, train)
+    try: train, test = load_data(cfg)
+    except (KeyError, FileNotFoundError, NotADirectoryError, ValueError) as e: raise ConfigError(one_line(e)) from None   # data not there
+    check_data(cfg, train)
+    inner = progress is True                                           # the stages' own bars (epochs, seeds) only with progress=True
     set_dir = Path(cfg.set_dir) if cfg.set_dir else out/'set'
-    stage(out, 'teacher', [out/'teacher.json', teacher_path(cfg)/'teacher.json'], lambda: stage_teacher(cfg, train, test, out, device, progress), progress)
-    if cfg.set_dir is None: stage(out, 'distill', set_dir/'manifest.json', lambda: stage_distill(cfg, train, out, device, progress), progress)
-    stage(out, 'evaluate', out/'eval'/'metrics.json', lambda: stage_evaluate(cfg, train, test, set_dir, out, device, progress), progress)
+    stage(out, 'teacher', [out/'teacher.json', teacher_path(cfg)/'teacher.json'], lambda: stage_teacher(cfg, train, test, out, device, inner), progress)
+    if cfg.set_dir is None: stage(out, 'distill', set_dir/'manifest.json', lambda: stage_distill(cfg, train, out, device, inner), progress)
+    stage(out, 'evaluate', out/'eval'/'metrics.json', lambda bar: stage_evaluate(cfg, train, test, set_dir, out, device, inner,
+          on_seed=lambda group, seed: bar.update(1)), progress, total=max(student_count(cfg), 1))
     stage(out, 'diversity', out/'diversity.json', lambda: stage_diversity(cfg, train, set_dir, out, device), progress)
     if (set_dir/'manifest.json').exists(): stage(out, 'grid', out/'images.png', lambda: stage_grid(set_dir, out), progress)
     m = run_metrics(cfg, out, set_dir, load_json(teacher_path(cfg)/'teacher.json'))
@@ -356,3 +375,26 @@ def summary(m) -> str:
 def print_summary(out_dir):
     "Print the summary of the run in `out_dir`."
     print(summary(load_json(Path(out_dir)/'metrics.json')))
+
+# %% ../nbs/12_pipeline.ipynb #fe1e0e47
+def parse_params(params) -> dict:
+    "`key=value …` (values as Python literals, else strings) → dict; a malformed item is a `ConfigError`."
+    out = {}
+    for item in (params or '').split():
+        k, eq, v = item.partition('=')
+        if not eq or not k: raise ConfigError(f'settings are key=value items, got {item!r}')
+        try: out[k] = ast.literal_eval(v)
+        except (ValueError, SyntaxError): out[k] = v
+    return out
+
+@call_parse
+def delt_run(params:str='',      # RunConfig settings as "key=value key=value" (e.g. "ipc=10 eval_epochs=60 seeds=2")
+             out:str=None,       # the run's folder (default: the config's out_dir)
+             progress:str='stages'): # stages (one bar per stage) | all (every bar) | none
+    "One run end to end from a shell: one progress bar per stage, then the summary."
+    with cli_errors(delt_run, 'delt-run'):
+        kw = parse_params(params)
+        if out: kw['out_dir'] = out
+        if progress not in ('stages', 'all', 'none'): raise ConfigError(f"--progress must be stages, all or none, not {progress!r}")
+        m = run(kw, progress={'stages': 'stages', 'all': True, 'none': False}[progress])
+    print(summary(m))
