@@ -605,7 +605,7 @@ def run_evaluation(dataset='fashion_mnist', teacher=None, images=None, student='
                    protocol=None, random=True, mix=None, lr=None, batch_size=None, lr_schedule=None, temperature=None, augment=None,
                    eval_every=10, n_test=None, schedule=None, epochs_per_stage=None, cache='outputs/cache/baselines', data_root=None,
                    device=None, progress=True, preset=None, flip=True, context=True, hard_epochs=None, full_acc=None, ars=False,
-                   on_seed=None) -> dict:
+                   init_seed=None, on_seed=None) -> dict:
     "`delt-evaluate` as a Python call: every check first (a `UserError` for any bad input), then the students, the context and the report."
     t0, device = time.time(), torch.device(device or default_device())
     try:
@@ -630,7 +630,8 @@ def run_evaluation(dataset='fashion_mnist', teacher=None, images=None, student='
         if base.protocol == 'hard' and lr is None and man.get('learned_lr'): lr = float(man['learned_lr'])
         ipc, seed_list, nc = set_ipc(data), seeds_for(seeds), len(data.classes)
         cfg = resolve_config(replace(base, batch_size=batch_size, lr=lr, lr_schedule=lr_schedule or base.lr_schedule, temperature=temperature,
-                                     augment=augment or base.augment, eval_every=eval_every, flip=bool(flip and base.flip)),
+                                     augment=augment or base.augment, eval_every=eval_every, flip=bool(flip and base.flip),
+                                     init_seed=init_seed),
                              student, ipc, nc, len(data), info.name)
         hcfg = hard_context_config(cfg, student, ipc, nc, len(data), info.name, hard_epochs)
     except USER_MISTAKES as e: raise _to_user_error(e) from None
@@ -685,7 +686,8 @@ def delt_evaluate(dataset:str='fashion_mnist',   # dataset name (see `delt.data.
                   context:bool=True,             # --no-context: skip the hard-label runs and DD-Ranking's scores
                   hard_epochs:int=None,          # epochs of the hard-label context runs (default: as many optimiser steps as the soft students make)
                   full_acc:str=None,             # full-data hard-label accuracy (%) for HLR/LRS; 'train': train it once (cached); default: the teacher's when it is the student's architecture
-                  ars:bool=False):               # --ars: also train without augmentation, for DD-Ranking's ARS
+                  ars:bool=False,                # --ars: also train without augmentation, for DD-Ranking's ARS
+                  init_seed:int=None):           # every seed's student starts from the weights made under this seed (MTT/PDD evaluation)
     "Train students on a distilled set over seeds, next to a random-real baseline, hard-label context and the teacher; write the report."
     kw = dict(locals())
     with cli_errors(delt_evaluate, 'delt-evaluate'): return run_evaluation(**kw)

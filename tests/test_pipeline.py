@@ -42,3 +42,13 @@ def test_bad_config_is_refused_before_anything_is_written(tmp_path):
                      (dict(method='dealt'), 'unknown preset'), (dict(ipc=0), 'IPC must be'), (dict(epochs=3), 'unknown settings')]:
         with pytest.raises(ConfigError, match=msg): run(dict(out_dir=str(tmp_path/'run'), **bad))
         assert not (tmp_path/'run').exists()
+
+def test_run_from_a_shell_refuses_bad_settings_in_one_line(tmp_path):
+    "python -m delt.pipeline (what make demo runs): a bad setting or missing data is one line on stderr and exit status 2."
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent)); from clitools import run as cli
+    for params, msg in [('ipc=2 mi=20 ri=40', 'cannot exceed'), ('dataset=folder:/no/such/folder@28', 'does not exist')]:
+        r = cli('python', '-m', 'delt.pipeline', '--params', params, '--out', tmp_path/'run')
+        lines = r.stderr.strip().splitlines()
+        assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith('delt-run: error: ') and msg in lines[0], r.stderr[-2000:]
+        assert not (tmp_path/'run').exists()
