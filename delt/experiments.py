@@ -147,7 +147,7 @@ def parse_params(s) -> dict:
 
 # %% ../nbs/13_experiments.ipynb #1b74ca49
 RUN_PARAMS = ('dataset', 'data_root', 'teacher_arch', 'teacher_epochs', 'teacher_batch_size', 'teacher_dir', 'n_train', 'student_arch',
-              'ipc', 'mi', 'ri', 'mipc', 'eval_epochs', 'eval_every', 'seeds', 'n_test', 'device', 'cache_dir')
+              'ipc', 'mi', 'ri', 'mipc', 'eval_epochs', 'eval_every', 'seeds', 'n_test', 'context', 'device', 'cache_dir')
 
 def pick(ns, names=RUN_PARAMS) -> dict:
     "The entries `names` found in namespace `ns` (an experiment notebook's globals): the parameters every run gets."
