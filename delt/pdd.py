@@ -474,7 +474,9 @@ class FloatImages(ImageTensors):
         x, y = torch.as_tensor(x), torch.as_tensor(y, dtype=torch.long)
         if not x.is_floating_point() or x.ndim != 4: raise ValueError(f'images must be a float tensor N×C×H×W, got {x.dtype} {tuple(x.shape)}')
         self.x, self.y, self.classes, self.info, self.split = x.float(), y, list(classes), info, split
-    def subset(self, idx): return FloatImages(self.x[idx], self.y[idx], self.classes, self.info, self.split)
+    def subset(self, idx):
+        "The images at `idx`, still float."
+        return FloatImages(self.x[idx], self.y[idx], self.classes, self.info, self.split)
 
 def float_set(images, info, classes) -> FloatImages:
     "Normalised float images (classes, m, C, H, W) as a class-major `FloatImages`."
@@ -489,6 +491,7 @@ class SpaceInput(nn.Module):
         for name, v in dict(pm=torch.tensor(info.mean).view(-1, 1, 1), ps=torch.tensor(info.std).view(-1, 1, 1), zm=zca.mean, zw=zca.w).items():
             self.register_buffer(name, v.float().clone())
     def forward(self, x):
+        "Map normalised images into the set's space, then apply the model."
         p = (x * self.ps + self.pm).reshape(len(x), -1)
         return self.net(((p - self.zm) @ self.zw).reshape(x.shape))
 
