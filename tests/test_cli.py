@@ -31,13 +31,6 @@ def test_squeeze_bad_inputs(tmp_path, args, msg):
     assert r.returncode == 2 and msg in r.stderr and 'Traceback' not in r.stderr, r.stderr[-2000:]
     assert len(r.stderr.strip().splitlines()) == 1 and not out.exists()     # nothing half-written
 
-@pytest.fixture(scope='module')
-def teacher(tmp_path_factory):
-    out = tmp_path_factory.mktemp('teacher')/'t'
-    r = run('delt-squeeze', '--epochs', '1', '--n-train', '1000', '--batch-size', '50', '--out', out)
-    assert r.returncode == 0, r.stderr[-2000:]
-    return out
-
 def test_distill_writes_the_official_format_on_request(tmp_path, teacher):
     r = run('delt-distill', '--teacher', teacher, '--ipc', '2', '--mi', '4', '--ri', '2', '--mipc', '20', '--format', 'jpg',
             '--batch-size', '8', '--out', tmp_path/'set')

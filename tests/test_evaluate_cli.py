@@ -9,13 +9,6 @@ from clitools import BIN, run
 IPC = 2
 
 @pytest.fixture(scope='module')
-def teacher(tmp_path_factory):
-    out = tmp_path_factory.mktemp('teacher')/'t'
-    r = run('delt-squeeze', '--n-train', '1000', '--epochs', '1', '--batch-size', '50', '--out', out)
-    assert r.returncode == 0, r.stderr[-2000:]
-    return out
-
-@pytest.fixture(scope='module')
 def real():
     "IPC real Fashion-MNIST training images per class (uint8 28×28), and the class names."
     from delt.data import get_dataset
