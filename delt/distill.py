@@ -164,6 +164,7 @@ def distill(data, teacher_dir, method='delt', ipc=10, out='outputs/distill/run',
         x, spent, hist, batch_of = res.images, res.image_iterations, res.history, res.batch_of
     per_class_spent, per_class_const = image_iterations(ipc, s['mi'], s['ri']) if s['mi'] else (0, 0)
     manifest = dict(method=method, settings=s, dataset=data.info.name, classes=data.classes, ipc=ipc,
+                    data=dict(size=data.info.size, channels=data.info.channels, mean=list(data.info.mean), std=list(data.info.std)),
                     teacher=dict(path=str(teacher_dir), sha256=tmeta['sha256'], arch=tmeta['arch'], test_acc=tmeta.get('test_acc')),
                     image_iterations=spent, constant_mi_image_iterations=per_class_const * len(data.classes),
                     seeds=dict(seed=seed), wall_seconds=time.time() - t0, versions=package_versions(),
