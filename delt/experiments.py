@@ -18,9 +18,9 @@ from .pipeline import project_root, summary
 # %% auto #0
 __all__ = ['RUN_PARAMS', 'VARY_KEYS', 'CONTEXT_KEYS', 'METHOD_ORDER', 'expand_grid', 'run_slug', 'run_notebook', 'run_grid',
            'experiment_notebook', 'parameter_cell', 'full_params', 'default_params', 'parse_params', 'pick',
-           'run_experiment', 'collect', 'example_run', 'setting', 'varying', 'context', 'shape', 'method_rank', 'pm',
-           'acc', 'md_table', 'paper_table', 'details_table', 'plot_acc_vs_ipc', 'plot_per_method', 'results_markdown',
-           'pdd_sections', 'write_results', 'delt_experiments']
+           'run_experiment', 'collect', 'example_run', 'setting', 'varying', 'run_context', 'shape', 'method_rank',
+           'pm', 'acc', 'md_table', 'paper_table', 'details_table', 'plot_acc_vs_ipc', 'plot_per_method',
+           'results_markdown', 'pdd_sections', 'write_results', 'delt_experiments']
 
 # %% ../nbs/13_experiments.ipynb #3cc14cb1
 def expand_grid(grid) -> list:
@@ -151,6 +151,8 @@ RUN_PARAMS = ('dataset', 'data_root', 'teacher_arch', 'teacher_epochs', 'teacher
 
 def pick(ns, names=RUN_PARAMS) -> dict:
     "The entries `names` found in namespace `ns` (an experiment notebook's globals): the parameters every run gets."
+    shadowed = [k for k in names if k in ns and callable(ns[k])]
+    if shadowed: raise TypeError(f'parameters {shadowed} are shadowed by functions of the same name (an import after the parameters cell)')
     return {k: ns[k] for k in names if k in ns}
 
 # %% ../nbs/13_experiments.ipynb #f8abb987
@@ -217,7 +219,7 @@ def varying(recs) -> list:
     "The keys of `VARY_KEYS` whose value differs between runs."
     return [k for k in VARY_KEYS if len({json.dumps(setting(m, k), default=str) for m in recs}) > 1]
 
-def context(m) -> tuple:
+def run_context(m) -> tuple:
     "What must be equal for runs to share a table: dataset, teacher, protocol, epochs, seeds, test set."
     return tuple(m.get(k) for k in CONTEXT_KEYS) + (len(m.get('seeds') or []),)
 
@@ -338,7 +340,7 @@ def results_markdown(recs, fig_dir, base) -> str:
     for exp in _uniq(m['experiment'] for m in recs):
         er = [m for m in recs if m['experiment'] == exp]; out += [f'## {exp}', '']
         groups = {}
-        for m in er: groups.setdefault(context(m), []).append(m)
+        for m in er: groups.setdefault(run_context(m), []).append(m)
         for gi, g in enumerate(groups.values()):
             g = sorted(g, key=lambda m: (method_rank(m['method']), m['ipc'], str(m['student_arch']), m['path']))
             tag = f'{exp}_{gi}'; out += [_context_line(g), '']
