@@ -274,15 +274,15 @@ def _run_key(cfg, x0, frozen):
 
 # %% ../nbs/06_recover.ipynb #18eafeb0
 def _step_inputs(refs, params, fz, cfg, it, size):
-    "Augmented active images and labels of each batch in `refs`, and the number of new images among them."
-    xs, ys, new = [], [], 0
+    "Augmented active images and labels of each batch in `refs`."
+    xs, ys = [], []
     for r in refs:
         on = r.join <= it
         x, y = params[r.g][r.rows[on]], r.label[on]
         if len(r.frows): x, y = torch.cat([fz[r.frows], x]), torch.cat([r.flabel, y])
         xs.append(apply_batch_aug(x, sample_batch_aug(cfg, size, r.b.index, it, it - r.b.start, cfg.mi - r.b.start)))
-        ys.append(y); new += int(on.sum())
-    return xs, ys, new
+        ys.append(y)
+    return xs, ys
 
 def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=True, callback=None, frozen=None):
     "Optimise initial images `x0` (classes, ipc, C, H, W; normalised) against `teacher`, conditioned on `frozen` ones; returns `Recovered`."
@@ -307,9 +307,10 @@ def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=Tru
                 if s <= it: opt.param_groups[g]['lr'] = cosine_lr(it - s, cfg.mi - s, cfg.lr)
             act = [r for r in refs if r.b.start <= it]
             sizes = [len(r.flabel) + int((r.join <= it).sum()) for r in act]
-            opt.zero_grad(set_to_none=True); ce_all, bn_all, new = [], [], 0
+            opt.zero_grad(set_to_none=True); ce_all, bn_all = [], []
+            new = sum(sizes) - sum(len(r.flabel) for r in act)             # active images that are optimised
             for bids, bounds in pass_plan(sizes, P):
-                xs, ys, nw = _step_inputs([act[i] for i in bids], params, fz, cfg, it, x0.shape[-1]); new += nw
+                xs, ys = _step_inputs([act[i] for i in bids], params, fz, cfg, it, x0.shape[-1])
                 x = torch.cat(xs); seg = torch.cat([torch.full((len(v),), q, device=dev) for q, v in enumerate(xs)])
                 if cuda: x = x.contiguous(memory_format=torch.channels_last)
                 with torch.autocast(dev.type, torch.bfloat16, enabled=cuda):
@@ -330,7 +331,6 @@ def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=Tru
     finally: hooks.remove()
     out = x0.reshape(k * ipc, *x0.shape[2:]).clone()
     for i, p in zip(index, params): out[i] = p.detach().to(out.device)
-    batch_of = [0] * (k * ipc)
-    for r in refs:
-        for q in ((r.b.pos[r.b.trainable] // (m + ipc)) * ipc + r.b.pos[r.b.trainable] % (m + ipc) - m).tolist(): batch_of[q] = r.b.index
-    return Recovered(out.view_as(x0), join_iterations(ipc, cfg.mi, cfg.ri), count, hist, time.time() - t0, batch_of)
+    batch_of = torch.zeros(k * ipc, dtype=torch.long)
+    for r in refs: batch_of[index[r.g][r.rows]] = r.b.index
+    return Recovered(out.view_as(x0), join_iterations(ipc, cfg.mi, cfg.ri), count, hist, time.time() - t0, batch_of.tolist())
