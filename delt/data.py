@@ -18,12 +18,14 @@ from fastcore.script import is_cli
 from .core import *
 
 # %% auto #0
-__all__ = ['FMNIST_CLASSES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'DATASETS', 'USER_MISTAKES', 'DEBIAN_FMNIST', 'IMG_EXTS',
-           'FOLDER_IN_MEMORY_MB', 'DatasetInfo', 'register_dataset', 'UserError', 'one_line', 'cli_errors',
+__all__ = ['FMNIST_CLASSES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'DATASETS', 'USER_MISTAKES', 'OPTION_CHECKS', 'RENAMED',
+           'DEBIAN_FMNIST', 'IMG_EXTS', 'FOLDER_IN_MEMORY_MB', 'DatasetInfo', 'register_dataset', 'UserError',
+           'one_line', 'cli_errors', 'option_name', 'check_options', 'note', 'take_renamed', 'old', 'negated',
            'ImageTensors', 'from_tensors', 'normalize', 'denormalize', 'read_idx', 'load_idx_dataset', 'load_cifar',
            'load_tiny_imagenet', 'folder_classes', 'list_images', 'eval_view', 'ImageFolderData', 'file_list_key',
-           'dataset_key', 'load_image_folder', 'canonical_name', 'cache_root', 'is_grey', 'detect_channels',
-           'folder_stats', 'folder_info', 'dataset_info', 'get_dataset', 'batches']
+           'dataset_key', 'load_image_folder', 'canonical_name', 'source_checkout', 'cache_dir', 'cache_root',
+           'file_lock', 'available_bytes', 'is_grey', 'detect_channels', 'folder_stats', 'infer_size', 'folder_info',
+           'dataset_info', 'get_dataset', 'batches']
 
 # %% ../nbs/01_data.ipynb #5c91f7d3
 FMNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
@@ -69,6 +71,75 @@ def cli_errors(command, prog=None, kinds=(UserError,)):
         if not is_cli(command): raise
         print(f'{prog or command.__name__.replace("_", "-")}: error: {one_line(e)}', file=sys.stderr, flush=True)
         raise SystemExit(2) from None
+
+# %% ../nbs/01_data.ipynb #94911640
+_COUNT = ('teacher_epochs', 'eval_epochs', 'hard_epochs', 'expert_epochs', 'epochs_per_stage', 'teacher_batch_size', 'batch_size',
+          'ipc', 'ipc_per_stage', 'stages', 'n', 'n_train', 'n_test', 'mipc', 'eval_every', 'iterations', 'syn_steps', 'n_experts',
+          'mosaic', 'pass_images', 'forgetting_bins', 'width')
+_COUNT0 = ('snapshots', 'mi', 'ri', 'jitter', 'transition_epochs', 'gm_transition_epochs', 'mtt_transition_epochs')
+_POSITIVE = ('lr', 'temperature', 'iter_scale')
+_NONNEG = ('weight_decay', 'r_bn')
+_INT = ('seed', 'distill_seed', 'init_seed')
+_LISTS = ('methods', 'ipcs', 'bases', 'schedules', 'transitions', 'students', 'student_archs', 'inits', 'mosaics')
+OPTION_CHECKS = {**dict.fromkeys(_COUNT, 'count'), **dict.fromkeys(_COUNT0, 'count0'), **dict.fromkeys(_POSITIVE, 'positive'),
+                 **dict.fromkeys(_NONNEG, 'nonneg'), **dict.fromkeys(_INT, 'int'), **dict.fromkeys(_LISTS, 'list'), 'seeds': 'seeds'}
+_NEEDS = dict(count='a whole number ≥ 1', count0='a whole number ≥ 0', positive='a number > 0', nonneg='a number ≥ 0',
+              int='a whole number', list='a non-empty list, e.g. [a,b]', seeds='a count ≥ 1 or a non-empty list of distinct whole numbers')
+
+RENAMED = {   # old spelling → the vocabulary's name, per command (accepted for one release, with a note on stderr)
+    'delt-squeeze': dict(arch='teacher_arch', epochs='teacher_epochs', batch_size='teacher_batch_size'),
+    'delt-evaluate': dict(student='student_arch', epochs='eval_epochs', preset='eval_preset'),
+    'delt-pdd': dict(preset='method')}
+
+def option_name(key, cli=True) -> str:
+    "How the user wrote setting `key`: `--n-test` on a command line, `n_test` in a config or notebook parameters."
+    return f'--{key.replace("_", "-")}' if cli else key
+
+def _whole(v): return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+
+def _ok(kind, v):
+    if kind in ('count', 'count0', 'int'): return _whole(v) and (kind == 'int' or v >= (kind == 'count'))
+    if kind in ('positive', 'nonneg'): return isinstance(v, (int, float)) and not isinstance(v, bool) and (v > 0 if kind == 'positive' else v >= 0)
+    if kind == 'list': return isinstance(v, (list, tuple)) and len(v) > 0
+    if kind == 'seeds':
+        if _whole(v): return v >= 1
+        return isinstance(v, (list, tuple)) and len(v) > 0 and all(_whole(s) for s in v) and len(set(v)) == len(v)
+    raise ValueError(f'unknown kind {kind!r}')
+
+def check_options(values: dict, cli=True, zero_ok=(), checks=None) -> dict:
+    "Check every setting of `values` that `OPTION_CHECKS` (or `checks`) knows (None: the default); a `UserError` names the first bad one. Returns `values`."
+    for k, v in values.items():
+        kind = (checks or OPTION_CHECKS).get(k)
+        if kind is None or v is None: continue
+        if kind == 'count' and k in zero_ok: kind = 'count0'
+        if not _ok(kind, v): raise UserError(f'{option_name(k, cli)} must be {_NEEDS[kind]}, not {v!r}')
+    return values
+
+def note(prog, msg):
+    "One line on stderr that is not an error (a deprecated spelling, what was inferred)."
+    print(f'{prog}: note: {msg}', file=sys.stderr, flush=True)
+
+def take_renamed(values: dict, command: str, defaults=None, quiet=False) -> dict:
+    "Move old spellings (`RENAMED[command]`) in `values` to their names, one note on stderr each; old and new both given is a `UserError`."
+    for old, new in RENAMED.get(command, {}).items():
+        v = values.pop(old, None)
+        if v is None: continue
+        if values.get(new) is not None and values.get(new) != (defaults or {}).get(new):
+            raise UserError(f'{option_name(old)} is the old spelling of {option_name(new)}: give only {option_name(new)}')
+        values[new] = v
+        if not quiet: note(command, f'{option_name(old)} is deprecated: use {option_name(new)} (the old spelling is accepted until the next release)')
+    return values
+
+def old(t):
+    "The annotation of a deprecated option kept for one release: parsed like `t`, hidden from --help."
+    import argparse
+    from typing import Annotated
+    return Annotated[t, {'help': argparse.SUPPRESS}]
+
+def negated(help):
+    "The annotation of a flag on by default (`--no-x` turns it off) whose help reads the right way round."
+    from typing import Annotated
+    return Annotated[bool, {'help': help}]
 
 # %% ../nbs/01_data.ipynb #0ae7c223
 class ImageTensors(Dataset):
@@ -323,9 +394,45 @@ def canonical_name(name) -> str:
     if name in DATASETS or name.startswith('folder:'): return name
     return next((k for k in DATASETS if _norm_name(k) == _norm_name(name)), name)
 
+def source_checkout():
+    "delt's source checkout (the folder holding nbs/ and pyproject.toml) when delt is imported from one, else None."
+    import delt
+    src = Path(delt.__file__).resolve().parent.parent
+    return src if (src/'nbs').is_dir() and (src/'pyproject.toml').exists() else None
+
+def cache_dir(setting=None, out=None) -> Path:
+    "The one cache folder (teachers, rankings, baselines, folder facts, locks): `setting` (relative to the working directory), else `$DELT_CACHE`, else <checkout>/outputs/cache when `out` lies in delt's source checkout, else ~/.cache/delt."
+    if setting: return Path(setting).expanduser().resolve()
+    if os.environ.get('DELT_CACHE'): return Path(os.environ['DELT_CACHE']).expanduser().resolve()
+    src = source_checkout()
+    if src is not None and out is not None and Path(out).expanduser().resolve().is_relative_to(src): return src/'outputs'/'cache'
+    return Path('~/.cache/delt').expanduser()
+
 def cache_root() -> Path:
-    "Where delt caches what it measures about your data: `$DELT_CACHE`, else ~/.cache/delt."
-    return Path(os.environ.get('DELT_CACHE') or '~/.cache/delt').expanduser()
+    "Where delt caches what it measures about your data when no run says otherwise: `$DELT_CACHE`, else ~/.cache/delt."
+    return cache_dir()
+
+@contextlib.contextmanager
+def file_lock(path):
+    "Hold an exclusive lock on the file `path` while the block runs (other processes wait); the file is removed afterwards, so no lock file outlives its use."
+    import fcntl
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    while True:
+        f = open(path, 'a'); fcntl.flock(f, fcntl.LOCK_EX)
+        try: same = os.path.samestat(os.fstat(f.fileno()), os.stat(path))
+        except FileNotFoundError: same = False
+        if same: break
+        f.close()                     # the holder before us removed it: lock the file that is there now
+    try: yield path
+    finally:
+        with contextlib.suppress(FileNotFoundError): path.unlink()
+        fcntl.flock(f, fcntl.LOCK_UN); f.close()
+
+def available_bytes(device='cpu') -> int:
+    "Memory free for a run on `device`: the GPU's free memory, or the machine's available memory (/proc/meminfo)."
+    if torch.device(device).type == 'cuda': return torch.cuda.mem_get_info(torch.device(device))[0]
+    try: return next(int(l.split()[1]) * 1024 for l in open('/proc/meminfo') if l.startswith('MemAvailable:'))
+    except (OSError, StopIteration): return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_AVPHYS_PAGES')
 
 def is_grey(path) -> bool:
     "Is the image at `path` grey (a grey mode, or colour with three equal channels)?"
@@ -354,15 +461,29 @@ def folder_stats(items, size, channels, progress=True) -> dict:
     save_json(st, f)
     return st
 
+def infer_size(paths, k=32) -> int:
+    "The image side of a folder: the most common shorter side of up to `k` (evenly spread) images (PIL reads only their headers)."
+    pick = np.unique(np.linspace(0, len(paths) - 1, min(k, len(paths))).round().astype(int))
+    sides = [min(Image.open(paths[i]).size) for i in pick]
+    return max(set(sides), key=sides.count)
+
+_INFERRED = set()
+
 def folder_info(name) -> DatasetInfo:
-    "The `DatasetInfo` of `folder:<path>[@size]`: classes, channels, mean/std measured on its training split."
+    "The `DatasetInfo` of `folder:<path>[@size]`: classes, channels, mean/std measured on its training split; without @size, the size of its files."
     path, _, size = name[7:].partition('@')
-    try: size = int(size or 224)
+    try: size = int(size) if size else None
     except ValueError: raise UserError(f'{name}: the size after @ must be an integer, e.g. folder:{path}@64') from None
+    if size is not None and size < 1: raise UserError(f'{name}: the size after @ must be ≥ 1 pixel, e.g. folder:{path}@64')
     path = Path(path).expanduser().resolve()
     if not path.is_dir(): raise FileNotFoundError(f'{path} does not exist: folder:<path> needs <path>/train/<class>/ and <path>/val/<class>/ folders')
     classes = folder_classes(path/'train'); items = list_images(path/'train', classes)
-    ch = detect_channels([p for p, _ in items]); st = folder_stats(items, size, ch)
+    ch = detect_channels([p for p, _ in items])
+    if size is None:
+        size = infer_size([p for p, _ in items])
+        if name not in _INFERRED:
+            _INFERRED.add(name); note('delt', f'{name}: {size} px, {ch} channel{"s" * (ch > 1)}, inferred from its files (add @SIZE to choose the size)')
+    st = folder_stats(items, size, ch)
     limit = float(os.environ.get('DELT_IN_MEMORY_MB', FOLDER_IN_MEMORY_MB))
     return DatasetInfo(name, size, ch, tuple(st['mean']), tuple(st['std']), len(classes), load_image_folder, folder=str(path),
                        classes=classes, randaug=(5, 4) if size <= 32 else (4, 3) if size <= 64 else (6, 2),

@@ -74,7 +74,7 @@ def _tv_names(): return set(torchvision.models.list_models(module=torchvision.mo
 def check_arch(name):
     "Raise a clear error if `name` is not an architecture the factory knows."
     if _convnet_kwargs(name) or timm.is_model(name) or name in _tv_names(): return name
-    known = [f'convnet{d}{s}' for d in range(3, 7) for s in ('', '_in', '_in_dc')] + timm.list_models() + sorted(_tv_names())
+    known = list(dict.fromkeys([f'convnet{d}{s}' for d in range(3, 7) for s in ('', '_in', '_in_dc')] + timm.list_models() + sorted(_tv_names())))   # timm and torchvision share names: each once
     close = difflib.get_close_matches(name, known, n=4)
     raise KeyError(f'unknown architecture {name!r}' + (f'; did you mean {close}?' if close else '') +
                    ' (convnetD[_in][_dc], any timm.list_models() name, or a torchvision.models name)')
