@@ -25,9 +25,9 @@ from .metrics import dd_ranking
 __all__ = ['HARD_AUGMENT_NAMES', 'PROTOCOL_PRESETS', 'BASE_PRESETS', 'HARD_AUGMENTS', 'SCHEDULES', 'SEEDS', 'CONTEXT_GROUPS',
            'student_lr', 'batch_size_rule', 'decay_groups', 'lr_factor', 'kd_loss', 'EvalConfig', 'resolve_config',
            'rded_factor', 'protocol_preset', 'make_optimizer', 'eval_epochs', 'soft_epoch', 'flip_crop', 'crop_only',
-           'no_augment', 'hard_augment', 'hard_epoch', 'train_student', 'random_subset', 'split_epochs',
-           'schedule_stages', 'seeds_for', 'evaluate_set', 'evaluate_seeds', 'summarize', 'baseline_key',
-           'random_baseline', 'SetError', 'set_layout', 'map_class_folders', 'set_items', 'read_images',
+           'no_augment', 'hard_augment', 'hard_epoch', 'train_student', 'random_subset', 'validation_split',
+           'split_epochs', 'schedule_stages', 'seeds_for', 'evaluate_set', 'evaluate_seeds', 'summarize',
+           'baseline_key', 'random_baseline', 'SetError', 'set_layout', 'map_class_folders', 'set_items', 'read_images',
            'load_distilled', 'set_ipc', 'save_set', 'tidy_rows', 'write_csv', 'plot_accuracy', 'write_report',
            'spaced_subset', 'prepare_evaluation', 'set_stages', 'schedule_plan', 'full_data_accuracy', 'diagnostics',
            'hard_context_config', 'evaluate_in_context', 'context_lines', 'run_evaluation', 'delt_evaluate']
@@ -231,6 +231,18 @@ def random_subset(train, ipc, seed=0) -> ImageTensors:
     if short: raise ValueError(f'classes {short[:3]} have fewer than {ipc} training images')
     sub = train.subset(torch.cat([i[torch.randperm(len(i), generator=g)[:ipc]] for i in idx]))
     return sub if isinstance(sub, ImageTensors) else sub.to_tensors(progress=False)
+
+# %% ../nbs/08_evaluate.ipynb #9bf0b2b4
+def validation_split(train, n_val, seed=0):
+    "(rest, val): `n_val` training images held out for choosing settings — an equal share per class, seeded — and the others."
+    k = len(train.classes); per = n_val // k
+    if per < 1: raise ValueError(f'a validation split needs at least one image per class: n_val {n_val} < {k} classes')
+    g, held, rest = torch.Generator().manual_seed(seed), [], []
+    for c in range(k):
+        i = train.class_indices(c); i = i[torch.randperm(len(i), generator=g)]
+        if len(i) <= per: raise ValueError(f'class {train.classes[c]!r} has {len(i)} images: too few to hold out {per}')
+        held.append(i[:per]); rest.append(i[per:])
+    return train.subset(torch.cat(rest).sort().values), train.subset(torch.cat(held).sort().values)
 
 # %% ../nbs/08_evaluate.ipynb #50573b57
 SCHEDULES = ('progressive', 'union', 'sequential')
