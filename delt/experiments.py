@@ -16,11 +16,11 @@ from .core import *
 from .pipeline import project_root, summary
 
 # %% auto #0
-__all__ = ['RUN_PARAMS', 'VARY_KEYS', 'CONTEXT_KEYS', 'METHOD_ORDER', 'expand_grid', 'run_slug', 'run_notebook', 'run_grid',
-           'experiment_notebook', 'parameter_cell', 'full_params', 'default_params', 'parse_params', 'pick',
+__all__ = ['RUN_PARAMS', 'VARY_KEYS', 'CONTEXT_KEYS', 'METHOD_ORDER', 'TABLE_FILES', 'expand_grid', 'run_slug', 'run_notebook',
+           'run_grid', 'experiment_notebook', 'parameter_cell', 'full_params', 'default_params', 'parse_params', 'pick',
            'run_experiment', 'collect', 'example_run', 'setting', 'varying', 'run_context', 'shape', 'method_rank',
            'pm', 'acc', 'md_table', 'paper_table', 'details_table', 'plot_acc_vs_ipc', 'plot_per_method',
-           'results_markdown', 'pdd_sections', 'write_results', 'delt_experiments']
+           'results_markdown', 'table_sections', 'write_results', 'delt_experiments']
 
 # %% ../nbs/13_experiments.ipynb #3cc14cb1
 def expand_grid(grid) -> list:
@@ -367,21 +367,24 @@ def results_markdown(recs, fig_dir, base) -> str:
                      [[*k[:4], k[4] or '—', e['runs'], f"{e['wall'] / 3600:.2f}", ', '.join(sorted(e['exps']))] for k, e in hw.items()]), '']
     return '\n'.join(out)
 
-def pdd_sections(root, base) -> str:
-    "The tables `pdd.ipynb` generated under `root` (`pdd_tables.md`, its figure beside it) as report sections; links relative to `base`."
+TABLE_FILES = {'pdd_tables.md': 'pdd_tables.png', 'protocol.md': 'protocol.png'}   # tables experiment notebooks write, and their figures
+
+def table_sections(root, base) -> str:
+    "The tables experiment notebooks wrote under `root` (`TABLE_FILES`: PDD's plans, the protocol study) as report sections; links relative to `base`."
     out = []
-    for f in sorted(Path(root).rglob('pdd_tables.md')):
-        head, _, body = f.read_text().partition('\n')
-        out += [f"## {head.lstrip('# ')} (`{os.path.relpath(f.parent, root)}`)", body.strip(), '']
-        if (f.parent/'pdd_tables.png').exists(): out += [f"![PDD runs]({os.path.relpath(f.parent/'pdd_tables.png', base)})", '']
+    for name, fig in TABLE_FILES.items():
+        for f in sorted(Path(root).rglob(name)):
+            head, _, body = f.read_text().partition('\n')
+            out += [f"## {head.lstrip('# ')} (`{os.path.relpath(f.parent, root)}`)", body.strip(), '']
+            if (f.parent/fig).exists(): out += [f"![{head.lstrip('# ')}]({os.path.relpath(f.parent/fig, base)})", '']
     return '\n'.join(out)
 
 def write_results(root='outputs', out=None) -> Path:
     "Gather every run under `root` into `out` (default root/RESULTS.md), figures in a `results/` folder beside it."
     root = Path(root); out = Path(out or root/'RESULTS.md'); recs = collect(root)
     md = results_markdown(recs, out.parent/'results', out.parent) if recs else '# Results\n\nNo run records under ' + str(root) + ' yet.\n'
-    pdd = pdd_sections(root, out.parent)
-    if pdd: md = md + '\n' + pdd
+    extra = table_sections(root, out.parent)
+    if extra: md = md + '\n' + extra
     with atomic_path(out) as tmp: Path(tmp).write_text(md)
     return out
 
