@@ -80,7 +80,7 @@ _COUNT0 = ('snapshots', 'mi', 'ri', 'jitter', 'transition_epochs', 'gm_transitio
 _POSITIVE = ('lr', 'temperature', 'iter_scale')
 _NONNEG = ('weight_decay', 'r_bn')
 _INT = ('seed', 'distill_seed', 'init_seed')
-_LISTS = ('methods', 'ipcs', 'bases', 'schedules', 'transitions', 'students', 'student_archs', 'inits', 'mosaics')
+_LISTS = ('methods', 'ipcs', 'bases', 'schedules', 'students', 'student_archs')     # a grid's main axes (others, like criteria, may be [])
 OPTION_CHECKS = {**dict.fromkeys(_COUNT, 'count'), **dict.fromkeys(_COUNT0, 'count0'), **dict.fromkeys(_POSITIVE, 'positive'),
                  **dict.fromkeys(_NONNEG, 'nonneg'), **dict.fromkeys(_INT, 'int'), **dict.fromkeys(_LISTS, 'list'), 'seeds': 'seeds'}
 _NEEDS = dict(count='a whole number ≥ 1', count0='a whole number ≥ 0', positive='a number > 0', nonneg='a number ≥ 0',

@@ -22,7 +22,8 @@ from .recover import RecoverConfig, recover, check_iterations, check_layout, joi
 
 # %% auto #0
 __all__ = ['IPC1_ITERATIONS', 'FORMATS', 'preset', 'settings', 'recover_config', 'scaled_iterations', 'check_format', 'to_uint8',
-           'write_images', 'write_pngs', 'write_set', 'initial_images', 'distill', 'delt_distill']
+           'write_images', 'write_pngs', 'write_set', 'ranking_cache', 'initial_images', 'distill', 'check_out_set',
+           'delt_distill']
 
 # %% ../nbs/06a_distill.ipynb #8fbfdaed
 def _family(size): return 'small' if size <= 32 else 'tiny' if size <= 64 else 'imagenet'
@@ -137,6 +138,17 @@ def write_set(out, images, info, manifest, fmt='png'):
     save_json(dict(manifest, format=fmt), out/'manifest.json')
     return out
 
+# %% ../nbs/06a_distill.ipynb #a689d254
+def ranking_cache(teacher_dir, teacher_meta, data, s, cache=None, out=None) -> Path:
+    "The cache file of the ranking of `data` by the teacher in `teacher_dir` under settings `s`: <cache dir>/rankings/…; an old one left in the teacher's folder is copied there once."
+    name = ''.join(ch if ch.isalnum() or ch in '._-' else '-' for ch in data.info.name).strip('-')[-60:]
+    f = cache_dir(cache, out)/'rankings'/f"{teacher_meta['sha256'][:16]}_{name}_n{len(data)}_m{s.get('mipc') or 'all'}_s{s.get('seed', 0)}.pt"
+    legacy = Path(teacher_dir)/f'ranking_{data.info.name}.pt'
+    if not f.exists() and legacy.exists():
+        import shutil
+        with atomic_path(f) as tmp: shutil.copyfile(legacy, tmp)
+    return f
+
 # %% ../nbs/06a_distill.ipynb #bef8df04
 def initial_images(s, teacher, data, teacher_id='', cache=None, progress=True):
     "Initial images (classes, ipc, C, H, W, normalised) and the dataset index of each image's first patch (or -1)."
@@ -151,13 +163,13 @@ def initial_images(s, teacher, data, teacher_id='', cache=None, progress=True):
     if short: raise ValueError(f'classes {short} have fewer than ipc·k² = {ipc*k*k} real images to initialise from')
     return real_init(data, order, ipc, k), [o[:ipc].tolist() for o in order]
 
-def distill(data, teacher_dir, method='delt', ipc=10, out='outputs/distill/run', seed=0, progress=True, device=None, fmt='png', **overrides):
+def distill(data, teacher_dir, method='delt', ipc=10, out='outputs/distill/run', seed=0, progress=True, device=None, fmt='png', cache=None, **overrides):
     "Distil `ipc` images per class of `data` with `method` into `out` (PNG, or the official JPEG with `fmt='jpg'`); returns the manifest."
     out, t0 = Path(out), time.time()
     device = device or default_device(); check_format(fmt)
     teacher, tmeta = load_teacher(teacher_dir, data.classes, device=device)
     s = settings(method, data.info, ipc, teacher, seed=seed, **overrides)
-    x0, source = initial_images(s, teacher, data, tmeta['sha256'], Path(teacher_dir)/f'ranking_{data.info.name}.pt', progress)
+    x0, source = initial_images(s, teacher, data, tmeta['sha256'], ranking_cache(teacher_dir, tmeta, data, s, cache, out), progress)
     joins, spent, x, hist, batch_of = join_iterations(ipc, s['mi'], s['ri']), 0, x0, {}, [-1] * (ipc * len(data.classes))
     if s['mi'] > 0:
         res = recover(teacher, x0, data.info, recover_config(s), checkpoint=out/'checkpoint.pt', progress=progress)
@@ -176,33 +188,61 @@ def distill(data, teacher_dir, method='delt', ipc=10, out='outputs/distill/run',
     return load_json(out/'manifest.json')
 
 # %% ../nbs/06a_distill.ipynb #dd08b412
+_SAME_SET = ('method', 'ipc', 'dataset')
+
+def check_out_set(out, manifest_like, overwrite=False):
+    "Refuse an `out` holding a set of another method, IPC, dataset, teacher or settings (unless `overwrite`); a same set is made again."
+    import json
+    f = Path(out)/'manifest.json'
+    if not f.exists() or overwrite: return
+    try: old = load_json(f)
+    except ValueError: raise UserError(f'{f} is not valid JSON: delete {out}, or pass --overwrite') from None
+    diff = [k for k in _SAME_SET if old.get(k) != manifest_like.get(k)]
+    if (old.get('teacher') or {}).get('sha256') != manifest_like['teacher_sha256']: diff.append('teacher')
+    keep = {k: v for k, v in (old.get('settings') or {}).items() if k in manifest_like['settings']}
+    diff += [k for k, v in keep.items() if json.dumps(v, default=str) != json.dumps(manifest_like['settings'][k], default=str)]
+    if diff: raise UserError(f'{out} holds another distilled set (it differs in {", ".join(diff[:5])}): choose another --out, or pass --overwrite to replace it')
+
 @call_parse
-def delt_distill(dataset:str='fashion_mnist',  # dataset name or folder:<path>[@size]
-                 teacher:str='outputs/demo/teacher', # teacher directory (from delt-squeeze)
+def delt_distill(dataset:str='fashion_mnist',  # a dataset name, or folder:<path>[@size] (no @size: the files' size)
+                 teacher:str=None,              # the teacher's folder (delt-squeeze --out DIR), or a run folder of make demo; required
                  method:str='delt',             # delt | early_only | cda | sre2l | rded
-                 ipc:int=10,                    # images per class
-                 out:str='outputs/distill/run', # output directory
-                 mi:int=None, ri:int=None,      # maximum / round iterations (default: the preset's)
-                 init:str=None,                 # min | medium | top | noise | rded (default: the preset's)
-                 mosaic:int=None,               # k of the k×k mosaic (default: the preset's)
+                 ipc:int=10,                    # synthetic images per class
+                 out:str='outputs/distill/run', # the set's folder: images/<class>/<id>.png and manifest.json
+                 mi:int=None,                   # maximum iterations: the recovery steps of the first round's images (default: the preset's; DELT 4000)
+                 ri:int=None,                   # round iterations: steps between two EarlyLate rounds; MI must be a multiple (default: the preset's; DELT 500)
+                 init:str=None,                 # min | medium | top | noise | rded: how images start (default: the preset's)
+                 mosaic:int=None,               # k of the k×k mosaic of real images per initial image (default: the preset's; 1)
                  layout:str=None,               # class_major | interleaved | class: which images share a batch (default: the preset's)
-                 batch_size:int=None,           # images per batch (default: 100, the official value)
-                 lr:float=None,                 # Adam learning rate on the pixels (default: the preset's)
-                 r_bn:float=None,               # weight of the BN-statistics loss (default: the preset's)
-                 jitter:int=None,               # roll offsets in [0, jitter] pixels (default: the preset's)
+                 batch_size:int=None,           # images per recovery batch (default: 100, the official value)
+                 lr:float=None,                 # Adam learning rate on the pixels (default: the preset's; DELT 0.25)
+                 r_bn:float=None,               # weight of the BatchNorm-statistics loss (default: the preset's; DELT 0.01)
+                 jitter:int=None,               # random roll of each batch in [0, jitter] pixels (default: the preset's)
                  mipc:int=None,                 # real images ranked per class (default: all; RDED 300)
                  pass_images:int=None,          # images per forward pass (default: all on a GPU, 16 on a CPU); speed and memory only
                  format:str='png',              # png (lossless) | jpg (the official JPEG quality 75, truncated pixels)
                  seed:int=0,                    # seed of the initial noise, the ranking sample and the augmentation draws
                  data_root:str=None,            # where datasets live (default: $DELT_DATA, then each loader's fallbacks)
-                 device:str=None):              # cpu | cuda (default: cuda if available)
+                 cache_dir:str=None,            # cache folder for the ranking (default: $DELT_CACHE, else outputs/cache when --out is in the checkout, else ~/.cache/delt)
+                 device:str=None,               # cpu | cuda | cuda:N (default: cuda if available)
+                 overwrite:bool=False,          # replace a set of another method, IPC, teacher or settings already in --out (otherwise refused)
+                 progress:negated('no progress bars (default: shown)')=True,
+                 quiet:bool=False):             # no progress bars and no notes; errors and the result still print
     "Distil a dataset with a preset; write images/ and manifest.json to `out`."
-    with cli_errors(delt_distill, kinds=USER_MISTAKES + (TypeError,)):
-        check_format(format); data = get_dataset(dataset, 'train', data_root)
-        settings(method, data.info, ipc, mi=mi, ri=ri, init=init, mosaic=mosaic, layout=layout, batch_size=batch_size)
-        if not (Path(teacher)/'teacher.json').exists(): raise UserError(f'no teacher at {teacher}: train one with `delt-squeeze --out {teacher}`')
-    man = distill(data, teacher, method, ipc, out, seed=seed, device=device, fmt=format, mi=mi, ri=ri, init=init, mosaic=mosaic,
-                  layout=layout, batch_size=batch_size, lr=lr, r_bn=r_bn, jitter=jitter, mipc=mipc, pass_images=pass_images)
+    with cli_errors(delt_distill, kinds=USER_MISTAKES + (TypeError,)):      # every check before work: one line, exit 2, nothing written
+        check_options(dict(ipc=ipc, mi=mi, ri=ri, mosaic=mosaic, batch_size=batch_size, lr=lr, r_bn=r_bn, jitter=jitter, mipc=mipc,
+                           pass_images=pass_images, seed=seed))
+        from delt.squeeze import teacher_folder
+        check_format(format); tdir = teacher_folder(teacher)
+        data = get_dataset(dataset, 'train', data_root)
+        kw = dict(mi=mi, ri=ri, init=init, mosaic=mosaic, layout=layout, batch_size=batch_size, lr=lr, r_bn=r_bn, jitter=jitter, mipc=mipc)
+        s = settings(method, data.info, ipc, seed=seed, **kw)
+        tmeta = load_teacher(tdir, data.classes)[1]                         # a truncated or foreign teacher is a user mistake too
+        check_out_set(out, dict(method=method, ipc=ipc, dataset=data.info.name, teacher_sha256=tmeta.get('sha256'),
+                                settings={k: v for k, v in s.items() if k not in ('recipe', 'departs')}), overwrite)
+        if overwrite: (Path(out)/'checkpoint.pt').unlink(missing_ok=True)
+    man = distill(data, tdir, method, ipc, out, seed=seed, progress=progress and not quiet, device=device, fmt=format, cache=cache_dir,
+                  pass_images=pass_images, **kw)
     print(f"{method}: {len(man['images'])} images ({ipc}/class) in {man['wall_seconds']:.0f} s, "
           f"{man['image_iterations']} image-iterations (constant-MI: {man['constant_mi_image_iterations']}) -> {out}")
     return man

@@ -30,7 +30,8 @@ __all__ = ['HARD_AUGMENT_NAMES', 'PROTOCOL_PRESETS', 'BASE_PRESETS', 'HARD_AUGME
            'baseline_key', 'random_baseline', 'SetError', 'set_layout', 'map_class_folders', 'set_items', 'read_images',
            'load_distilled', 'set_ipc', 'save_set', 'tidy_rows', 'write_csv', 'plot_accuracy', 'write_report',
            'spaced_subset', 'prepare_evaluation', 'set_stages', 'schedule_plan', 'full_data_accuracy', 'diagnostics',
-           'hard_context_config', 'evaluate_in_context', 'context_lines', 'run_evaluation', 'delt_evaluate']
+           'hard_context_config', 'evaluate_in_context', 'context_lines', 'run_evaluation', 'pdd_run_hint',
+           'delt_evaluate']
 
 # %% ../nbs/08_evaluate.ipynb #05b5d643
 def student_lr(student: str) -> float:
@@ -319,16 +320,12 @@ def baseline_key(train, test, cfg, student, ipc, teacher_id=None) -> str:
 
 def _safe_name(s): return ''.join(ch if ch.isalnum() or ch in '._-' else '-' for ch in str(s)).strip('-')[-60:]
 
-def _flock(path):
-    import fcntl
-    f = open(path, 'a'); fcntl.flock(f, fcntl.LOCK_EX); return f
-
 def random_baseline(train, test, cfg, student, ipc, seeds, teacher=None, teacher_id=None, cache=None, device=None, progress=True,
                     on_seed=None, desc=None) -> dict:
     "{seed: history} of random real subsets of `ipc` per class trained like the set — from the cache when there; each new seed cached as it finishes."
     f = Path(cache)/baseline_key(train, test, cfg, student, ipc, teacher_id) if cache else None
-    if f is not None: f.parent.mkdir(parents=True, exist_ok=True); lock = _flock(f.parent/f'.{f.name}.seeds.lock')   # one writer per entry
-    try:
+    from contextlib import nullcontext
+    with file_lock(f.parent/f'.{f.name}.seeds.lock') if f is not None else nullcontext():   # one writer per entry; the lock file goes with it
         runs = load_json(f) if f is not None and f.exists() else {}
         for s in seeds:
             if str(s) in runs: continue
@@ -336,8 +333,6 @@ def random_baseline(train, test, cfg, student, ipc, seeds, teacher=None, teacher
                                          device=device, progress=progress, desc=f'{desc or "random real"} IPC {ipc} seed {s}')[1]
             if f is not None: save_json(runs, f)
             if on_seed: on_seed(desc or 'random real', s)
-    finally:
-        if f is not None: lock.close()
     return {s: runs[str(s)] for s in seeds}
 
 # %% ../nbs/08_evaluate.ipynb #8d04da8b
@@ -669,37 +664,66 @@ def run_evaluation(dataset='fashion_mnist', teacher=None, images=None, student='
     print(_headline(metrics)); print(f'-> {out}')
     return metrics
 
+# %% ../nbs/08_evaluate.ipynb #482d31f6
+def pdd_run_hint(images):
+    "A `UserError` when `images` is a delt-pdd run folder (stage_1 … stage_P), not a set: it says which folder to pass."
+    p = Path(images) if images else None
+    if p is None or not p.is_dir() or (p/'manifest.json').exists() or (p/'images').is_dir(): return
+    stages = sorted((d for d in p.glob('stage_*') if d.is_dir() and d.name[6:].isdigit()), key=lambda d: int(d.name[6:]))
+    if stages: raise UserError(f'{p} is a delt-pdd run, not a set: pass its last stage, --images {stages[-1]} '
+                               f'(it holds every stage; --schedule trains over them), or one stage folder')
+
+_EVAL_OUT = ('metrics.json', 'results.csv', 'accuracy.png', 'runs.json', 'runs_hard.json', 'runs_noaug.json')
+
 @call_parse
-def delt_evaluate(dataset:str='fashion_mnist',   # dataset name (see `delt.data.DATASETS`; aliases such as fashion-mnist), or folder:<path>[@size]
-                  teacher:str=None,              # teacher directory (delt-squeeze --out); needed by the soft protocol
-                  images:str=None,               # the set: DIR with images/ + manifest.json, or DIR/<class>/*.png
-                  student:str='convnet3',        # student architecture (any name `create_model` knows)
-                  epochs:int=None,               # training epochs of each student (default: the preset's; 300)
-                  seeds:int=3,                   # number of seeds (3407, 4663, 2897, then 3897, …)
-                  out:str='outputs/evaluate',    # where metrics.json, results.csv, accuracy.png and the finished seeds go
-                  protocol:str=None,             # soft (teacher KD, default) | hard (cross-entropy on the set's labels)
-                  random:bool=True,              # --no-random: skip the random-real baseline
-                  mix:str=None,                  # soft: cutmix (T 20, default) | mixup (T 4) | none
-                  lr:float=None,                 # override: learning rate (hard: else the manifest's learned_lr, else 0.01)
-                  batch_size:int=None,           # override: batch size (default: the batch-size rule; hard 256)
-                  lr_schedule:str=None,          # override: half_cosine | cosine | step | constant
-                  temperature:float=None,        # override: KD temperature
-                  augment:str=None,              # hard: dsa (default) | flip_crop | none
+def delt_evaluate(dataset:str='fashion_mnist',   # a dataset name (aliases such as fashion-mnist), or folder:<path>[@size] (no @size: the files' size)
+                  teacher:str=None,              # the teacher's folder (delt-squeeze --out DIR, or a make demo run folder); needed by the soft protocol
+                  images:str=None,               # the set: DIR with images/ + manifest.json, or DIR/<class>/*.png; a delt-pdd run: its last stage_P; required
+                  student_arch:str='convnet3',   # the students' architecture (convnetD[_in][_dc], a timm or torchvision name)
+                  eval_epochs:int=None,          # training epochs of each student (default: the preset's; 300)
+                  seeds:int=3,                   # how many seeds (3407, 4663, 2897, then 3897, …)
+                  out:str='outputs/evaluate',    # the report's folder: metrics.json, results.csv, accuracy.png, runs*.json (finished seeds)
+                  protocol:str=None,             # soft (teacher KD; the default) | hard (cross-entropy on the set's labels)
+                  random:negated('no random-real baseline (default: trained beside the set)')=True,
+                  mix:str=None,                  # soft: cutmix (T 20; the default) | mixup (T 4) | none
+                  lr:float=None,                 # learning rate (default: the protocol's; hard: the manifest's learned_lr, else 0.01)
+                  batch_size:int=None,           # images per step (default: the batch-size rule; hard 256)
+                  lr_schedule:str=None,          # half_cosine | cosine | step | constant (default: the protocol's)
+                  temperature:float=None,        # KD temperature (default: the mix's; cutmix 20, mixup 4)
+                  augment:str=None,              # hard protocol: dsa | flip_crop | none (default: dsa)
                   eval_every:int=10,             # test accuracy every this many epochs, and at the end (best epoch at that resolution)
-                  n_test:int=None,               # evaluate on this many test images (evenly spaced; default: all)
-                  schedule:str=None,             # progressive | union | sequential: train over the stages of a delt-pdd set
-                  epochs_per_stage:int=None,     # with --schedule: epochs of every stage (default: --epochs split evenly)
-                  cache:str='outputs/cache/baselines', # random-baseline cache folder
+                  n_test:int=None,               # test on this many test images, evenly spaced (default: all)
+                  schedule:str=None,             # progressive | union | sequential: train over the stages of a delt-pdd set (default: the whole set)
+                  epochs_per_stage:int=None,     # with --schedule: epochs of every stage (default: --eval-epochs split evenly)
+                  cache_dir:str=None,            # cache folder; baselines go to <cache-dir>/baselines (default: $DELT_CACHE, else outputs/cache when --out is in the checkout, else ~/.cache/delt)
                   data_root:str=None,            # where datasets live (default: $DELT_DATA, then each loader's fallbacks)
-                  device:str=None,               # cpu | cuda (default: cuda if available)
-                  progress:bool=True,            # --no-progress: no progress bars
-                  preset:str=None,               # a method's own protocol: delt | rded | sre2l | dc | dsa | mtt (PROTOCOL_PRESETS)
-                  flip:bool=True,                # --no-flip: no random flips (digits, text)
-                  context:bool=True,             # --no-context: skip the hard-label runs and DD-Ranking's scores
+                  device:str=None,               # cpu | cuda | cuda:N (default: cuda if available)
+                  eval_preset:str=None,          # a method's own protocol: delt | rded | sre2l | dc | dsa | mtt (default: none; a PDD set: its base's)
+                  flip:negated('no random flips (digits, text) (default: flips on)')=True,
+                  context:negated('no hard-label runs and no DD-Ranking scores (default: both)')=True,
                   hard_epochs:int=None,          # epochs of the hard-label context runs (default: as many optimiser steps as the soft students make)
-                  full_acc:str=None,             # full-data hard-label accuracy (%) for HLR/LRS; 'train': train it once (cached); default: the teacher's when it is the student's architecture
-                  ars:bool=False,                # --ars: also train without augmentation, for DD-Ranking's ARS
-                  init_seed:int=None):           # every seed's student starts from the weights made under this seed (MTT/PDD evaluation)
+                  full_acc:str=None,             # full-data hard-label accuracy in % for HLR/LRS, or 'train' (train it once, cached) (default: the teacher's when it is the student's architecture)
+                  ars:bool=False,                # also train without augmentation, for DD-Ranking's ARS
+                  init_seed:int=None,            # every seed's student starts from the weights made under this seed (default: each its own; MTT/PDD evaluation)
+                  overwrite:bool=False,          # replace the report and finished seeds of another evaluation already in --out (otherwise refused)
+                  progress:negated('no progress bars (default: shown)')=True,
+                  quiet:bool=False,              # no progress bars and no notes; errors and the result still print
+                  student:old(str)=None, epochs:old(int)=None, preset:old(str)=None, cache:old(str)=None):   # old spellings, one release
     "Train students on a distilled set over seeds, next to a random-real baseline, hard-label context and the teacher; write the report."
-    kw = dict(locals())
-    with cli_errors(delt_evaluate, 'delt-evaluate'): return run_evaluation(**kw)
+    v = dict(locals())
+    with cli_errors(delt_evaluate, 'delt-evaluate', kinds=USER_MISTAKES):
+        v = take_renamed(v, 'delt-evaluate', dict(student_arch='convnet3'), quiet)
+        check_options(v); pdd_run_hint(images)
+        if images is None: raise UserError('--images DIR is required: the set to evaluate (a delt-distill --out, or any DIR/<class>/*.png)')
+        if cache and not quiet: note('delt-evaluate', '--cache (the baselines folder) is deprecated: use --cache-dir (baselines go to <cache-dir>/baselines)')
+        from delt.data import cache_dir as cache_folder                        # (the parameter cache_dir shadows the function)
+        baselines = Path(cache) if cache else cache_folder(v['cache_dir'], out)/'baselines'
+        if teacher is not None:
+            from delt.squeeze import teacher_folder
+            teacher = str(teacher_folder(teacher))
+        if overwrite:
+            for f in _EVAL_OUT: (Path(out)/f).unlink(missing_ok=True)
+    with cli_errors(delt_evaluate, 'delt-evaluate'):
+        return run_evaluation(dataset, teacher, images, v['student_arch'], v['eval_epochs'], seeds, out, protocol, random, mix, lr, batch_size,
+                              lr_schedule, temperature, augment, eval_every, n_test, schedule, epochs_per_stage, str(baselines), data_root,
+                              device, progress and not quiet, v['eval_preset'], flip, context, hard_epochs, full_acc, ars, init_seed)

@@ -13,14 +13,16 @@ import numpy as np
 from fastcore.script import call_parse, CliError
 from tqdm.auto import tqdm
 from .core import *
+from .data import UserError, USER_MISTAKES, check_options, cli_errors, negated
 from .pipeline import project_root, summary
 
 # %% auto #0
 __all__ = ['RUN_PARAMS', 'VARY_KEYS', 'CONTEXT_KEYS', 'METHOD_ORDER', 'TABLE_FILES', 'expand_grid', 'run_slug', 'run_notebook',
            'run_grid', 'experiment_notebook', 'parameter_cell', 'full_params', 'default_params', 'parse_params', 'pick',
-           'run_experiment', 'collect', 'example_run', 'setting', 'varying', 'run_context', 'shape', 'method_rank',
-           'pm', 'acc', 'md_table', 'paper_table', 'details_table', 'plot_acc_vs_ipc', 'plot_per_method',
-           'results_markdown', 'table_sections', 'write_results', 'delt_experiments']
+           'run_experiment', 'DryRun', 'check_params', 'describe', 'experiments_table', 'dry_run', 'collect',
+           'example_run', 'setting', 'varying', 'run_context', 'shape', 'method_rank', 'pm', 'acc', 'md_table',
+           'paper_table', 'details_table', 'plot_acc_vs_ipc', 'plot_per_method', 'results_markdown', 'table_sections',
+           'write_results', 'delt_experiments']
 
 # %% ../nbs/13_experiments.ipynb #3cc14cb1
 def expand_grid(grid) -> list:
@@ -67,6 +69,10 @@ def run_grid(notebook, grid, out, params=None, slug_keys=None, out_param='out_di
     status = load_json(sf) if sf.exists() else {}
     status.update(notebook=str(notebook), params=params or {}); runs = status.setdefault('runs', {})
     pts = expand_grid(grid)
+    if os.environ.get('DELT_DRY_RUN'):                                   # a dry run (python -m delt.experiments --dry-run): list, run nothing
+        save_json([dict(run=run_slug(p, slug_keys), out=str(out/run_slug(p, slug_keys)), point=p,
+                        done=(out/run_slug(p, slug_keys)/'metrics.json').exists()) for p in pts], os.environ['DELT_DRY_RUN'])
+        raise DryRun(f'{len(pts)} runs listed')
     bar = tqdm(pts, desc=f'grid {out.name}', unit='run', disable=not progress)
     for p in bar:
         slug = run_slug(p, slug_keys); d = out/slug; bar.set_postfix_str(slug[:40])
@@ -156,16 +162,90 @@ def pick(ns, names=RUN_PARAMS) -> dict:
     return {k: ns[k] for k in names if k in ns}
 
 # %% ../nbs/13_experiments.ipynb #f8abb987
-def run_experiment(name, params=None, out=None, smoke=False, log_output=True) -> Path:
-    "Run experiment `name` (full values unless `smoke`) with `params` overrides; returns its output folder."
+def run_experiment(name, params=None, out=None, smoke=False, log_output=True, dry=False, progress=True):
+    "Run experiment `name` (full values unless `smoke`) with `params` overrides (checked first); returns its output folder, or with `dry` the runs it would make."
     nb = experiment_notebook(name); root = project_root()
+    params = check_params(nb, params)
     vals = {} if smoke else full_params(nb)
-    vals.update(params or {})
-    out = Path(out or vals.get('out_dir') or root/'outputs'/nb.stem)
-    out = out if out.is_absolute() else root/out
+    vals.update(params)
+    if out: out = Path(out).expanduser().resolve()                              # the user's --out: from the working directory
+    else:
+        out = Path(vals.get('out_dir') or f'outputs/{nb.stem}')
+        out = out if out.is_absolute() else root/out                           # the notebook's documented place in the project
     if 'out_dir' in default_params(nb): vals['out_dir'] = str(out)
-    run_notebook(nb, out/nb.name, vals, root, log_output=log_output, progress=True)
+    if dry: return dry_run(nb, vals, out)
+    run_notebook(nb, out/nb.name, vals, root, log_output=log_output, progress=progress)
     return out
+
+# %% ../nbs/13_experiments.ipynb #e98c1b52
+class DryRun(Exception):
+    "Raised inside an experiment notebook by `run_grid` under a dry run, once the grid's runs are listed."
+
+def _kind(v):
+    if v is None: return None
+    if isinstance(v, bool): return 'True or False'
+    if isinstance(v, (int, float)): return 'a number'
+    if isinstance(v, str): return 'text'
+    if isinstance(v, (list, tuple)): return 'a list, e.g. [a,b]'
+    return type(v).__name__
+
+def check_params(notebook, params, prog='python -m delt.experiments') -> dict:
+    "`params` checked against the parameters cell of `notebook` before anything runs: a `UserError` for an unknown name or a value of another kind than its tiny and full values; relative `*_dir`/`data_root` paths made absolute from the working directory."
+    import difflib
+    nb = Path(notebook); tiny = default_params(nb)
+    try: full = full_params(nb)
+    except ValueError: full = {}
+    out = {}
+    for k, v in (params or {}).items():
+        if k not in tiny:
+            close = difflib.get_close_matches(k, tiny, n=1)
+            raise UserError(f'{nb.stem} has no parameter {k!r}' + (f' (did you mean {close[0]}?)' if close else '') + f'; its parameters: {", ".join(tiny)}')
+        kinds = {_kind(tiny[k]), _kind(full.get(k, tiny[k]))}
+        if _kind(v) not in kinds and not (_kind(v) is None and None in kinds) and not kinds <= {None}:
+            want = ' or '.join(sorted(x for x in kinds if x)) + (' or None' if None in kinds else '')
+            raise UserError(f'{k}={v!r}: {nb.stem} takes {want} for {k} (tiny value {tiny[k]!r}, full value {full.get(k, tiny[k])!r})')
+        if isinstance(v, str) and (k.endswith('_dir') or k == 'data_root') and not Path(v).expanduser().is_absolute():
+            v = str(Path(v).expanduser().resolve())                       # relative paths: from where the command runs, not the project
+        out[k] = v
+    check_options(out, cli=False, zero_ok=('eval_epochs',))
+    return out
+
+def describe(notebook) -> str:
+    "The one-line description of an experiment notebook: the `>` line under its title."
+    import nbformat
+    src = nbformat.read(str(notebook), as_version=4).cells[0].source
+    return next((l[1:].strip() for l in src.splitlines() if l.startswith('>')), src.splitlines()[0].lstrip('# '))
+
+_SIZE_KEYS = ('methods', 'ipcs', 'ipc', 'mosaics', 'criteria', 'mis', 'ris', 'students', 'student_archs', 'bases', 'stages', 'n', 'iter_scale',
+              'iterations', 'eval_epochs', 'epochs_per_stage', 'seeds', 'n_train', 'n_test')
+
+def _sizes(vals):
+    show = lambda v: f'{len(v)}×' if isinstance(v, (list, tuple)) else ('all' if v is None else str(v))
+    return ', '.join(f'{k} {show(vals[k])}' for k in _SIZE_KEYS if k in vals)
+
+def experiments_table() -> str:
+    "Every experiment notebook: its one-line description and what sets its cost at tiny values (a smoke test: minutes on a CPU) and at full values (the papers' scale: hours per run on a CPU)."
+    lines = []
+    for nb in sorted((project_root()/'nbs'/'experiments').glob('*.ipynb')):
+        tiny = default_params(nb)
+        try: full = {**tiny, **full_params(nb)}
+        except ValueError: full = tiny
+        lines += [f'{nb.stem:<11} {describe(nb)}', f'{"":<11}   tiny (--smoke, minutes on a CPU): {_sizes(tiny)}',
+                  f'{"":<11}   full (the default; hours per run on a CPU, see --dry-run for the runs): {_sizes(full)}']
+    return '\n'.join(lines)
+
+def dry_run(notebook, vals, out) -> list:
+    "The runs `notebook` would make with `vals` into `out`, without making them: a grid driver runs up to its `run_grid`, which only lists them (nothing written under `out`); any other notebook is one run."
+    import tempfile
+    nb = Path(notebook)
+    if 'run_grid(' not in nb.read_text(): return [dict(run=nb.stem, out=str(out), point={}, done=(Path(out)/'metrics.json').exists())]
+    with tempfile.TemporaryDirectory() as tmp:
+        plan = Path(tmp)/'plan.json'; os.environ['DELT_DRY_RUN'] = str(plan)
+        try: run_notebook(nb, Path(tmp)/nb.name, vals, project_root())
+        except Exception:
+            if not plan.exists(): raise
+        finally: os.environ.pop('DELT_DRY_RUN', None)
+        return load_json(plan)
 
 # %% ../nbs/13_experiments.ipynb #4bff748f
 def collect(root) -> list:
@@ -389,20 +469,31 @@ def write_results(root='outputs', out=None) -> Path:
     return out
 
 # %% ../nbs/13_experiments.ipynb #a64e373a
+_PROG = 'python -m delt.experiments'
+
 @call_parse
-def delt_experiments(name:str,            # experiment: distill, methods, ablations, cross_arch, compute, diversity, report (or a notebook path)
-                     params:str='',       # overrides, "key=value …" (e.g. "eval_epochs=100 seeds=3")
-                     out:str=None,        # output folder (default: the notebook's out_dir, else outputs/<name>)
-                     smoke:bool=False,    # use the notebook's tiny defaults instead of its full values
-                     report:bool=True):   # rebuild outputs/RESULTS.md afterwards (report.ipynb); --no-report: do not
-    "Run an experiment notebook with papermill; then rebuild the results report."
+def delt_experiments(name:str,            # an experiment of nbs/experiments (distill, methods, ablations, cross_arch, compute, diversity, pdd, protocol, report), `list` for each one's description and cost, or a notebook path
+                     params:str='',       # overrides "key=value …" (e.g. "eval_epochs=100 seeds=3"), checked against the notebook's parameters cell before anything runs
+                     out:str=None,        # output folder, relative to the working directory (default: the notebook's full-value out_dir in the project, outputs/<name>)
+                     smoke:bool=False,    # use the notebook's tiny defaults (a smoke test) instead of its full values
+                     dry_run:bool=False,  # print the runs it would make (and which are done); run and write nothing
+                     report:negated('do not rebuild outputs/RESULTS.md afterwards (default: rebuilt by report.ipynb)')=True,
+                     progress:negated('no progress bars (default: shown)')=True,
+                     quiet:bool=False):   # no notebook output and no progress bars; errors, the summary and where the outputs are still print
+    "Run an experiment notebook with papermill (full values unless --smoke); then rebuild the results report."
     import logging
-    logging.basicConfig(level=logging.INFO, format='%(message)s')
-    try: vals = parse_params(params); experiment_notebook(name)
-    except (ValueError, FileNotFoundError) as e: raise CliError(f'delt-experiments: {e}') from None
-    out = run_experiment(name, vals, out, smoke)
+    if name == 'list': print(experiments_table()); return
+    with cli_errors(delt_experiments, _PROG, kinds=USER_MISTAKES):            # every check before anything runs: one line, exit 2
+        vals = parse_params(params); nb = experiment_notebook(name); check_params(nb, vals)
+    if not quiet: logging.basicConfig(level=logging.INFO, format='%(message)s')
+    if dry_run:
+        plan = run_experiment(name, vals, out, smoke, log_output=False, dry=True)
+        print(f'{nb.stem}: {len(plan)} run{"s" * (len(plan) != 1)} ({sum(r["done"] for r in plan)} done), nothing run:')
+        for r in plan: print(f"  {'done' if r['done'] else 'todo'}  {r['out']}" + (f"  {r['point']}" if r['point'] else ''))
+        return
+    out = run_experiment(name, vals, out, smoke, log_output=not quiet, progress=progress and not quiet)
     if (out/'metrics.json').exists(): print(summary(load_json(out/'metrics.json')))
     if report and Path(name).stem != 'report':
-        run_experiment('report', log_output=False)
+        run_experiment('report', log_output=False, progress=progress and not quiet)
         print(f"results: {project_root()/'outputs'/'RESULTS.md'}")
     print(f'outputs: {out}')

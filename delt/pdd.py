@@ -418,45 +418,58 @@ def _base_settings(base, args):
     return dict(kw, progress=args['progress'])
 
 @call_parse
-def delt_pdd(dataset:str='fashion_mnist',       # dataset name (see `delt.data.DATASETS`)
-             teacher:str=None,                  # teacher directory (delt-squeeze --out)
-             base:str='bn_matching',            # the distillation method run at every stage (see `BASES`)
-             stages:int=5,                      # P: number of stages
-             ipc_per_stage:int=2,               # n: new images per class at every stage
-             out:str='outputs/pdd/run',         # output directory: out/stage_1 … out/stage_P (cumulative sets)
-             teacher_stages:bool=False,         # stage i matches a teacher snapshot (early → late) instead of the final teacher
-             forgetting_bins:int=None,          # W: stage i draws real images with forgetting score in [W(i−1), Wi) (needs delt-squeeze --forgetting)
-             preset:str='delt',                 # bn_matching: delt | early_only | cda | sre2l
-             mi:int=None, ri:int=None,          # maximum / round iterations per stage
-             init:str=None,                     # min | medium | top | noise
-             lr:float=None, r_bn:float=None,
+def delt_pdd(dataset:str='fashion_mnist',       # a dataset name, or folder:<path>[@size] (no @size: the files' size)
+             teacher:str=None,                  # the teacher's folder (delt-squeeze --out DIR, or a make demo run folder); required
+             base:str='bn_matching',            # the distillation run at every stage: bn_matching | gradient_matching | trajectory_matching
+             stages:int=5,                      # P: how many stages
+             ipc_per_stage:int=2,               # n: new images per class at every stage (P·n in all)
+             out:str='outputs/pdd/run',         # the run's folder: out/stage_1 … out/stage_P (cumulative sets; evaluate out/stage_P)
+             teacher_stages:bool=False,         # stage i matches a teacher snapshot (early → late) instead of the final teacher (needs delt-squeeze --snapshots P)
+             forgetting_bins:int=None,          # W: stage i draws real images with forgetting score in [W(i−1), Wi) (default: no partition; needs delt-squeeze --forgetting)
+             method:str='delt',                 # bn_matching: the delt-distill method of every stage: delt | early_only | cda | sre2l
+             mi:int=None,                       # bn_matching: maximum iterations per stage (default: the method's)
+             ri:int=None,                       # bn_matching: round iterations per stage (default: the method's)
+             init:str=None,                     # bn_matching: min | medium | top | noise (default: the method's)
+             lr:float=None,                     # bn_matching: Adam learning rate on the pixels (default: the method's)
+             r_bn:float=None,                   # bn_matching: weight of the BatchNorm-statistics loss (default: the method's)
              pass_images:int=None,              # bn_matching: images per forward pass (default: all on a GPU, 16 on a CPU); speed only
-             condition:bool=True,               # bn_matching: --no-condition leaves earlier stages out of the statistics (ablation)
-             iterations:int=None,               # gradient/trajectory matching: distillation iterations per stage
-             dsa:bool=True,                     # gradient/trajectory matching: --no-dsa for plain DC / no augmentation
-             syn_steps:int=None,                # trajectory matching: student steps per iteration
+             condition:negated('bn_matching: earlier stages left out of the statistics (PDD ablation) (default: conditioned)')=True,
+             iterations:int=None,               # gradient/trajectory matching: distillation iterations per stage (default: the base's)
+             dsa:negated('gradient/trajectory matching: plain DC, no augmentation (default: DSA)')=True,
+             syn_steps:int=None,                # trajectory matching: student steps per iteration (default: the recipe's)
              recipe:str=None,                   # trajectory matching: a named recipe (MTT_RECIPES: pdd_5x2, pdd_5x10, argparse, …)
-             buffer_dir:str='outputs/buffers',  # trajectory matching: where expert buffers live (reused across runs)
-             n_experts:int=None, expert_epochs:int=None, # trajectory matching: buffer size (default 100 experts × 50 epochs)
-             transition:bool=True,              # --no-transition: PDD's ablation (gradient/trajectory matching; bn_matching has none by default)
-             transition_epochs:int=None,        # epochs of a transition (per step for gradient matching); defaults: gradient 200, MTT 1000, bn 0
-             n_train:int=None,                  # the teacher's training subset (delt-squeeze --n-train)
-             seed:int=0,
+             buffer_dir:str=None,               # trajectory matching: expert buffers, reused across runs (default: <cache-dir>/buffers)
+             n_experts:int=None,                # trajectory matching: experts in the buffer (default: 100)
+             expert_epochs:int=None,            # trajectory matching: epochs of each expert (default: 50)
+             transition:negated('no transitions: PDD ablation (gradient/trajectory matching; bn_matching has none by default) (default: transitions)')=True,
+             transition_epochs:int=None,        # epochs of a transition (per step for gradient matching) (default: gradient 200, MTT 1000, bn 0)
+             n_train:int=None,                  # the teacher's training subset (the same as delt-squeeze --n-train) (default: all)
+             seed:int=0,                        # seed of the initial images, the draws of real images and the augmentation
              data_root:str=None,                # where datasets live (default: $DELT_DATA, then each loader's fallbacks)
-             device:str=None,                   # cpu | cuda (default: cuda if available)
-             progress:bool=True):               # --no-progress: no progress bars
+             cache_dir:str=None,                # cache folder (buffers) (default: $DELT_CACHE, else outputs/cache when --out is in the checkout, else ~/.cache/delt)
+             device:str=None,                   # cpu | cuda | cuda:N (default: cuda if available)
+             overwrite:bool=False,              # replace a PDD run of other settings already in --out (otherwise refused; the same run resumes)
+             progress:negated('no progress bars (default: shown)')=True,
+             quiet:bool=False,                  # no progress bars, notes or per-stage lines; errors and the result still print
+             preset:old(str)=None):             # old spelling of --method, accepted for one release
     "Progressive dataset distillation: P stages of n images per class, each conditioned on the earlier ones; resumable."
-    t0 = time.time()
-    try:
-        if teacher is None: raise ValueError('--teacher DIR is required (a delt-squeeze output)')
+    t0 = time.time(); v = dict(locals())
+    with cli_errors(delt_pdd, 'delt-pdd', kinds=USER_MISTAKES + (TypeError,)):     # every check before work: one line, exit 2, nothing written
+        v = take_renamed(v, 'delt-pdd', dict(method='delt'), quiet)
+        check_options(v)
+        from delt.squeeze import teacher_folder
+        from delt.data import cache_dir as cache_folder                          # (the parameter cache_dir shadows the function)
+        teacher = str(teacher_folder(teacher))
         check_plan(stages, ipc_per_stage)
-        b = make_base(base, **_base_settings(base, locals()))
+        args = {**v, 'preset': v['method'], 'progress': progress and not quiet,
+                'buffer_dir': buffer_dir or str(cache_folder(v['cache_dir'], out)/'buffers')}
+        b = make_base(base, **_base_settings(base, args))
         data = _real_data(dataset, teacher, n_train, data_root)
         test = get_dataset(dataset, 'test', data_root) if getattr(b, 'transition_epochs', 0) else None
-        run = plan_pdd(data, teacher, b, stages, ipc_per_stage, out, seed, teacher_stages, forgetting_bins, test, device, progress)
-    except (ValueError, KeyError, FileNotFoundError, TypeError) as e:
-        if is_cli(): raise CliError(f'delt-pdd: {e.args[0] if e.args else e}') from None
-        raise
+        if overwrite and Path(out).exists():
+            import shutil; shutil.rmtree(out)
+        run = plan_pdd(data, teacher, b, stages, ipc_per_stage, out, seed, teacher_stages, forgetting_bins, test, device, progress and not quiet,
+                       verbose=not quiet)
     man = run_pdd(run)
     print(f"PDD ({base}): {stages} stages × {ipc_per_stage} images per class = {len(man['images'])} images, "
           f"{time.time() - t0:.0f} s; real data per stage: {', '.join(f'{f:.1%}' for f in run.fractions)} -> {stage_dir(out, stages)}")

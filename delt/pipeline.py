@@ -26,9 +26,9 @@ from tqdm.auto import tqdm
 # %% auto #0
 __all__ = ['PLACE_FIELDS', 'SYNTH_FIELDS', 'RunConfig', 'result_fields', 'overrides', 'iteration_overrides', 'seed_list',
            'ConfigError', 'check_config', 'claim_out_dir', 'project_root', 'cache_path', 'load_data', 'check_data',
-           'teacher_recipe', 'teacher_path', 'file_lock', 'stage', 'stage_teacher', 'stage_distill', 'eval_config',
-           'student_count', 'stage_evaluate', 'stage_diversity', 'stage_grid', 'hardware', 'run_metrics', 'make_config',
-           'run', 'summary', 'print_summary', 'parse_params', 'delt_run']
+           'teacher_recipe', 'teacher_path', 'stage', 'stage_teacher', 'stage_distill', 'eval_config', 'student_count',
+           'stage_evaluate', 'stage_diversity', 'stage_grid', 'hardware', 'run_metrics', 'make_config', 'run',
+           'summary', 'print_summary', 'parse_params', 'delt_run']
 
 # %% ../nbs/12_pipeline.ipynb #c8728db7
 @dataclass
@@ -73,7 +73,7 @@ class RunConfig:
     # where
     device: str = None              # cpu | cuda (None: cuda if available)
     out_dir: str = 'outputs/distill/run'
-    cache_dir: str = None           # teachers and baselines (None: <project>/outputs/cache)
+    cache_dir: str = None           # teachers, rankings, baselines, locks (None: $DELT_CACHE, else <checkout>/outputs/cache when out_dir is in the checkout, else ~/.cache/delt)
 
 # %% ../nbs/12_pipeline.ipynb #01a37bc6
 PLACE_FIELDS = ('data_root', 'device', 'out_dir', 'cache_dir')
@@ -111,6 +111,8 @@ def check_config(cfg: RunConfig) -> RunConfig:
         check_arch(cfg.teacher_arch); check_arch(cfg.student_arch)
         if cfg.set_dir is None: settings(cfg.method, info, cfg.ipc, None, **overrides(cfg))
     except (KeyError, ValueError, TypeError, FileNotFoundError) as e: raise ConfigError(_msg(e)) from None
+    try: check_options(asdict(cfg), cli=False, zero_ok=('eval_epochs',))       # the values themselves, as every command checks them
+    except UserError as e: raise ConfigError(_msg(e)) from None
     def need(ok, msg):
         if not ok: raise ConfigError(msg)
     need(cfg.protocol in ('soft', 'hard'), f"protocol must be 'soft' or 'hard', not {cfg.protocol!r}")
@@ -149,8 +151,8 @@ def project_root() -> Path:
     return next((p for p in [Path.cwd(), *Path.cwd().parents] if (p/'nbs').is_dir()), Path.cwd())
 
 def cache_path(cfg: RunConfig) -> Path:
-    "Where teachers and random baselines are cached."
-    return Path(cfg.cache_dir) if cfg.cache_dir else project_root()/'outputs'/'cache'
+    "Where teachers, rankings and random baselines are cached: `delt.data.cache_dir` of the run's `cache_dir` and `out_dir`."
+    return cache_dir(cfg.cache_dir, cfg.out_dir)
 
 def load_data(cfg: RunConfig):
     "(train, test) of `cfg`: the n_train subset of the training set, the n_test subset of the test set."
@@ -182,15 +184,7 @@ def teacher_path(cfg: RunConfig) -> Path:
     key = fingerprint(dict(dataset=cfg.dataset, arch=cfg.teacher_arch, recipe=asdict(r), n_train=cfg.n_train, seed=0))
     return cache_path(cfg)/'teachers'/_safe(f"{cfg.dataset}_{cfg.teacher_arch}_e{r.epochs}_n{cfg.n_train or 'all'}_{key[:8]}")
 
-@contextlib.contextmanager
-def file_lock(path):
-    "Hold an exclusive lock on the file `path` while the block runs (other processes wait)."
-    import fcntl
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, 'a') as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try: yield
-        finally: fcntl.flock(f, fcntl.LOCK_UN)
+# file_lock (delt.data): the lock beside a cache entry, removed after use
 
 # %% ../nbs/12_pipeline.ipynb #093e337e
 def stage(out, name, artefacts, fn, progress=True, total=1):
@@ -226,7 +220,7 @@ def stage_teacher(cfg: RunConfig, train, test, out, device, progress=True) -> di
 # %% ../nbs/12_pipeline.ipynb #8500abb9
 def stage_distill(cfg: RunConfig, train, out, device, progress=True) -> dict:
     "Distil the run's set into out/set."
-    man = distill(train, teacher_path(cfg), cfg.method, cfg.ipc, Path(out)/'set', seed=cfg.distill_seed, progress=progress,
+    man = distill(train, teacher_path(cfg), cfg.method, cfg.ipc, Path(out)/'set', seed=cfg.distill_seed, progress=progress, cache=cache_path(cfg),
                   device=device, **overrides(cfg))
     return dict(image_iterations=man['image_iterations'], synthesis_seconds=man['wall_seconds'])
 
@@ -327,7 +321,11 @@ def make_config(cfg) -> RunConfig:
     "`cfg` as a `RunConfig` (from a dict of its fields; unknown names are a `ConfigError`)."
     if isinstance(cfg, RunConfig): return cfg
     known = [f.name for f in fields(RunConfig)]; bad = sorted(set(cfg) - set(known))
-    if bad: raise ConfigError(f'unknown settings {bad}; known: {known}')
+    if bad:
+        import difflib
+        close = {b: difflib.get_close_matches(b, known, n=1) for b in bad}
+        hint = '; '.join(f'{b}: did you mean {c[0]}?' for b, c in close.items() if c)
+        raise ConfigError(f'unknown settings {bad}' + (f' ({hint})' if hint else '') + f'; known: {known}')
     return RunConfig(**cfg)
 
 def run(cfg, progress=True) -> dict:
@@ -388,13 +386,21 @@ def parse_params(params) -> dict:
     return out
 
 @call_parse
-def delt_run(params:str='',      # RunConfig settings as "key=value key=value" (e.g. "ipc=10 eval_epochs=60 seeds=2")
-             out:str=None,       # the run's folder (default: the config's out_dir)
-             progress:str='stages'): # stages (one bar per stage) | all (every bar) | none
+def delt_run(params:str='',          # RunConfig settings as "key=value key=value" (e.g. "ipc=10 eval_epochs=60 seeds=2"; names as in RunConfig)
+             out:str=None,           # the run's folder (default: the config's out_dir, outputs/distill/run)
+             progress:str='stages',  # stages (one bar per stage) | all (every bar)
+             no_progress:bool=False, # no progress bars
+             quiet:bool=False,       # no progress bars and no stage lines; errors and the summary still print
+             overwrite:bool=False):  # replace another run already in --out (otherwise refused; the same run resumes)
     "One run end to end from a shell: one progress bar per stage, then the summary."
-    with cli_errors(delt_run, 'delt-run'):
+    with cli_errors(delt_run, 'python -m delt.pipeline'):
         kw = parse_params(params)
         if out: kw['out_dir'] = out
-        if progress not in ('stages', 'all', 'none'): raise ConfigError(f"--progress must be stages, all or none, not {progress!r}")
-        m = run(kw, progress={'stages': 'stages', 'all': True, 'none': False}[progress])
+        if progress not in ('stages', 'all', 'none'): raise ConfigError(f"--progress must be stages or all, not {progress!r}")
+        if progress == 'none': note('python -m delt.pipeline', '--progress none is deprecated: use --no-progress'); no_progress = True
+        cfg = check_config(make_config(kw))
+        f = Path(cfg.out_dir)/'config.json'
+        if overwrite and f.exists() and {k: v for k, v in load_json(f).items() if k not in PLACE_FIELDS} != result_fields(cfg):
+            import shutil; shutil.rmtree(cfg.out_dir)                            # another run: replaced, as asked
+        m = run(cfg, progress=False if no_progress or quiet else {'stages': 'stages', 'all': True}[progress])
     print(summary(m))

@@ -20,9 +20,10 @@ from .models import *
 from .relabel import data_hash
 
 # %% auto #0
-__all__ = ['Recipe', 'default_recipe', 'lr_at', 'augment_batch', 'evaluate', 'save_teacher', 'CheckpointError', 'load_teacher',
-           'forgetting_state', 'record_predictions', 'indexed_batches', 'save_forgetting', 'load_forgetting',
-           'train_teacher', 'train_subset', 'delt_squeeze']
+__all__ = ['DEMO_RUN', 'Recipe', 'default_recipe', 'lr_at', 'augment_batch', 'evaluate', 'save_teacher', 'CheckpointError',
+           'load_teacher', 'forgetting_state', 'record_predictions', 'indexed_batches', 'save_forgetting',
+           'load_forgetting', 'train_teacher', 'train_subset', 'training_bytes', 'check_training_memory',
+           'teacher_folder', 'delt_squeeze']
 
 # %% ../nbs/03_squeeze.ipynb #c854bfcf
 @dataclass
@@ -241,29 +242,74 @@ def train_subset(train, n_train=None, seed=0):
     "The random subset of `n_train` training images `delt-squeeze --n-train` trains on (all of `train` if None)."
     return train.subset(torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:n_train]) if n_train else train
 
+def training_bytes(arch, info, batch_size, num_classes=None):
+    "Rough memory (bytes) of training `arch` on `info`'s images at `batch_size`: every layer's output kept for the backward pass and its gradient, weights ×4 (weights, gradients, momentum, a copy); None if it cannot be estimated."
+    try:
+        with torch.device('meta'): m = create_model(**model_spec(arch, num_classes or info.num_classes, info.channels, info.size))
+        acts = []
+        hooks = [mod.register_forward_hook(lambda mod, i, o: acts.append(o.numel() if torch.is_tensor(o) else 0))
+                 for mod in m.modules() if not list(mod.children())]
+        with torch.no_grad(): m(torch.empty(1, info.channels, info.size, info.size, device='meta'))
+        for h in hooks: h.remove()
+    except Exception: return None                  # an architecture the meta device cannot run: no estimate, no refusal
+    return int(4 * (2 * sum(acts) * batch_size + 4 * sum(p.numel() for p in m.parameters())))
+
+def check_training_memory(arch, info, batch_size, device=None, option='--teacher-batch-size'):
+    "Refuse (a `UserError` with the estimate) a training run that would need more memory than `device` has free."
+    need, have = training_bytes(arch, info, batch_size), available_bytes(device or default_device())
+    if need is not None and need > have:
+        raise UserError(f'{arch} on {info.size}×{info.size}-px images in batches of {batch_size} needs about {need / 2**30:.1f} GiB, '
+                        f'{have / 2**30:.1f} GiB are free: lower {option}, or the image size (folder:<path>@SIZE; without @SIZE a folder keeps its files\' size)')
+
+DEMO_RUN = 'outputs/demo/fashion_mnist_delt_ipc10'   # the run folder `make demo` writes (its teacher.json points at its teacher)
+
+def teacher_folder(path, option='--teacher') -> Path:
+    "The teacher folder `path` names — a delt-squeeze output, or a run folder of `delt.pipeline` (`make demo`), whose teacher.json points at its teacher; else a `UserError` saying how to make one."
+    hint = f'train one with `delt-squeeze --out DIR`, or pass the run folder of `make demo` ({DEMO_RUN})'
+    if not path: raise UserError(f'{option} DIR is required: {hint}')
+    p = Path(path).expanduser(); j = p/'teacher.json'
+    if not j.exists(): raise UserError(f'no teacher at {path} (teacher.json missing): {hint}')
+    m = load_json(j)
+    return Path(m['path']).expanduser() if 'weights' not in m and m.get('path') else p
+
 @call_parse
-def delt_squeeze(dataset:str='fashion_mnist', # dataset name (see `delt.data.DATASETS`) or folder:<path>[@size]
-                 arch:str='convnet3',         # architecture for `create_model`
-                 out:str='outputs/teachers/fashion_mnist_convnet3', # output directory
-                 epochs:int=None, batch_size:int=None, lr:float=None, weight_decay:float=None, # recipe overrides
-                 augment:str=None,            # none | flip | crop_flip
-                 seed:int=0,
-                 snapshots:int=0,             # also keep this many teachers at evenly spaced epochs
-                 forgetting:bool=False,       # also record each training image's forgetting events (forgetting.pt, for delt-pdd)
-                 n_train:int=None,            # use only the first n_train training images (a random subset, seeded)
-                 data_root:str=None,          # where datasets live (default: $DELT_DATA, then each loader's fallbacks)
-                 device:str=None):
+def delt_squeeze(dataset:str='fashion_mnist',    # a dataset name (delt.data.DATASETS), or folder:<path>[@size] (no @size: the files' size)
+                 teacher_arch:str='convnet3',     # the teacher's architecture: convnetD[_in][_dc], or a timm or torchvision model name
+                 out:str='outputs/teachers/fashion_mnist_convnet3', # the teacher's folder (teacher.json, teacher.safetensors, metrics.json)
+                 teacher_epochs:int=None,         # training epochs (default: the dataset's recipe; Fashion-MNIST 10)
+                 teacher_batch_size:int=None,     # images per SGD step (default: the recipe's; 256)
+                 lr:float=None,                   # peak SGD learning rate (default: the recipe's; 0.1)
+                 weight_decay:float=None,         # SGD weight decay (default: the recipe's; 5e-4)
+                 augment:str=None,                # none | flip | crop_flip (default: the recipe's)
+                 seed:int=0,                      # seed of the initial weights, the batch order and the --n-train subset
+                 snapshots:int=0,                 # also keep this many teachers at evenly spaced epochs (for delt-pdd --teacher-stages)
+                 forgetting:bool=False,           # also record each training image's forgetting events (forgetting.pt, for delt-pdd --forgetting-bins)
+                 n_train:int=None,                # train on a seeded random subset of this many training images (default: all)
+                 data_root:str=None,              # where datasets live (default: $DELT_DATA, then each loader's fallbacks)
+                 cache_dir:str=None,              # cache folder for measured folder facts (default: $DELT_CACHE, else ~/.cache/delt)
+                 device:str=None,                 # cpu | cuda | cuda:N (default: cuda if available)
+                 overwrite:bool=False,            # replace a teacher of other settings already in --out (otherwise refused)
+                 progress:negated('no progress bar or per-epoch lines (default: shown)')=True,
+                 quiet:bool=False,                # no progress bars and no notes; errors and the result still print
+                 arch:old(str)=None, epochs:old(int)=None, batch_size:old(int)=None):   # old spellings, accepted for one release
     "Train a teacher on real data; print and save its test accuracy."
-    with cli_errors(delt_squeeze, kinds=USER_MISTAKES):      # every check before training: one line, exit 2
-        for name, v in dict(epochs=epochs, batch_size=batch_size, n_train=n_train).items():
-            if v is not None and v < 1: raise UserError(f'--{name.replace("_", "-")} must be ≥ 1, got {v}')
+    with cli_errors(delt_squeeze, kinds=USER_MISTAKES):      # every check before training: one line, exit 2, nothing written
+        v = take_renamed(dict(locals()), 'delt-squeeze', dict(teacher_arch='convnet3'), quiet)
+        teacher_arch, teacher_epochs, teacher_batch_size = v['teacher_arch'], v['teacher_epochs'], v['teacher_batch_size']
+        check_options(v)
         if augment not in (None, 'none', 'flip', 'crop_flip'): raise UserError(f'--augment must be none, flip or crop_flip, not {augment!r}')
-        check_arch(arch)
+        if cache_dir: import os; os.environ['DELT_CACHE'] = str(Path(cache_dir).expanduser().resolve())
+        check_arch(teacher_arch)
         train, test = get_dataset(dataset, 'train', data_root), get_dataset(dataset, 'test', data_root)
         train = train_subset(train, n_train, seed)
-        recipe = default_recipe(dataset, epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, augment=augment)
-    _, meta = train_teacher(train, test, arch, recipe, out, seed=seed, snapshots=snapshots, device=device, forgetting=forgetting)
-    save_json(dict(test_acc=meta['test_acc'], dataset=meta['dataset'], arch=arch, classes=meta['classes'],
+        recipe = default_recipe(dataset, epochs=teacher_epochs, batch_size=teacher_batch_size, lr=lr, weight_decay=weight_decay, augment=augment)
+        check_training_memory(teacher_arch, train.info, recipe.batch_size, device)
+        tj = Path(out)/'teacher.json'
+        if not overwrite and tj.exists() and load_json(tj).get('run_id') != _run_id(teacher_arch, train.info.name, recipe, seed, len(train)):
+            raise UserError(f'{out} holds a teacher trained with other settings: choose another --out, or pass --overwrite to replace it')
+    _, meta = train_teacher(train, test, teacher_arch, recipe, out, seed=seed, snapshots=snapshots, device=device, forgetting=forgetting,
+                            progress=progress and not quiet)
+    save_json(dict(test_acc=meta['test_acc'], dataset=meta['dataset'], arch=teacher_arch, classes=meta['classes'],
                    history=meta['history'], recipe=meta['recipe'], train_seconds=meta.get('train_seconds')), Path(out)/'metrics.json')
-    print(f"{arch} teacher on {dataset}: test accuracy {meta['test_acc']:.2f} % -> {out}")
+    print(f"{teacher_arch} teacher on {dataset}: test accuracy {meta['test_acc']:.2f} % -> {out}")
     return meta

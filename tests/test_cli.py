@@ -1,14 +1,17 @@
-"""The command-line entry points, run as a user would run them."""
-import json, os, subprocess, sys
+"""The command-line entry points, run as a user would run them: two real console-script runs (the entry points
+themselves), and the user mistakes driven in this process through the same argument parsing and error handling
+(`clitools.call`: no 5 s of imports per case)."""
+import json, os, shutil, subprocess, sys
 from pathlib import Path
-import pytest
+import numpy as np, pytest
+from PIL import Image
 
-from clitools import BIN, run
+from clitools import BIN, run, call, files_under
 
 def test_squeeze_writes_teacher_and_metrics(tmp_path):
     out = tmp_path/'t'
-    r = run('delt-squeeze', '--dataset', 'fashion_mnist', '--arch', 'convnet3', '--epochs', '1', '--n-train', '1000',
-            '--batch-size', '50', '--out', str(out))
+    r = run('delt-squeeze', '--dataset', 'fashion_mnist', '--teacher-arch', 'convnet3', '--teacher-epochs', '1', '--n-train', '1000',
+            '--teacher-batch-size', '50', '--out', str(out))
     assert r.returncode == 0, r.stderr[-2000:]
     m = json.loads((out/'metrics.json').read_text())
     assert m['dataset'] == 'fashion_mnist' and m['arch'] == 'convnet3' and len(m['classes']) == 10
@@ -16,41 +19,103 @@ def test_squeeze_writes_teacher_and_metrics(tmp_path):
     assert f"{m['test_acc']:.2f} %" in r.stdout
     assert sorted(p.name for p in out.iterdir()) == ['metrics.json', 'teacher.json', 'teacher.safetensors']
 
+@pytest.fixture
+def here(tmp_path, monkeypatch):
+    "A fresh working directory with its own cache: whatever a refused command wrote would show up under it."
+    monkeypatch.chdir(tmp_path); monkeypatch.setenv('DELT_CACHE', str(tmp_path/'cache'))
+    return tmp_path
+
+def refused(command, prog, args, msg, root):
+    "Run `command` in-process with `args`: exit 2, one stderr line `prog: error: …msg…`, no traceback, nothing new under `root`."
+    before = files_under(root)
+    code, _, err = call(command, *args)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith(f'{prog}: error: ') and msg in lines[0], err
+    assert files_under(root) == before
+
 @pytest.mark.parametrize('args,msg', [
     (['--dataset', 'fashionmnistt'], 'unknown dataset'),
-    (['--arch', 'convnet33'], 'unknown architecture'),
+    (['--teacher-arch', 'convnet33'], 'unknown architecture'),
     (['--dataset', 'cifar10', '--data-root', '/nonexistent'], 'not found'),
-    (['--epochs', '0'], '--epochs must be'),
+    (['--teacher-epochs', '0'], '--teacher-epochs must be'),
+    (['--teacher-batch-size', '-1'], '--teacher-batch-size must be'),
     (['--n-train', '0'], '--n-train must be'),
+    (['--lr', '0'], '--lr must be'),
+    (['--snapshots', '-1'], '--snapshots must be'),
     (['--augment', 'rotate'], '--augment must be'),
+    (['--arch', 'resnet18', '--teacher-arch', 'convnet4'], 'give only --teacher-arch'),
 ])
-def test_squeeze_bad_inputs(tmp_path, args, msg):
-    "A user mistake: one line on stderr naming it, exit status 2, no traceback, nothing written."
-    out = tmp_path/'t'
-    r = run('delt-squeeze', '--epochs', '1', *args, '--out', str(out))
-    assert r.returncode == 2 and msg in r.stderr and 'Traceback' not in r.stderr, r.stderr[-2000:]
-    assert len(r.stderr.strip().splitlines()) == 1 and not out.exists()     # nothing half-written
+def test_squeeze_bad_inputs(here, args, msg):
+    from delt.squeeze import delt_squeeze
+    refused(delt_squeeze, 'delt-squeeze', ['--teacher-epochs', '1', *args, '--out', 't'], msg, here)
 
 def test_distill_writes_the_official_format_on_request(tmp_path, teacher):
     r = run('delt-distill', '--teacher', teacher, '--ipc', '2', '--mi', '4', '--ri', '2', '--mipc', '20', '--format', 'jpg',
-            '--batch-size', '8', '--out', tmp_path/'set')
+            '--batch-size', '8', '--out', tmp_path/'set', '--cache-dir', tmp_path/'cache')
     assert r.returncode == 0, r.stderr[-2000:]
     m = json.loads((tmp_path/'set'/'manifest.json').read_text())
     assert m['format'] == 'jpg' and all(i['file'].endswith('.jpg') for i in m['images'])
     assert m['settings']['layout'] == 'class_major' and [i['batch'] for i in m['images'][:10]] == [0] * 8 + [1] * 2
+    assert list((tmp_path/'cache'/'rankings').glob('*.pt')) and not list(Path(teacher).glob('ranking*'))   # cached, not in the teacher's folder
+
+def _truncated(teacher, root):
+    t = root/'..'/'bad_teacher'; shutil.copytree(teacher, t, dirs_exist_ok=True)
+    w = t/'teacher.safetensors'; w.write_bytes(w.read_bytes()[:1000]); return t
 
 @pytest.mark.parametrize('args,msg', [
     (['--layout', 'diagonal'], 'unknown batch layout'),
-    (['--batch-size', '0'], 'batch size must be'),
+    (['--batch-size', '0'], '--batch-size must be'),
     (['--format', 'webp'], 'unknown image format'),
-    (['--ipc', '0'], 'IPC must be'),
+    (['--ipc', '0'], '--ipc must be'),
+    (['--ipc', '-3'], '--ipc must be'),
     (['--mi', '100', '--ri', '30'], 'not a multiple'),
+    (['--mipc', '0'], '--mipc must be'),
+    (['--lr', '-0.1'], '--lr must be'),
+    (['--jitter', '-1'], '--jitter must be'),
     (['--method', 'dealt'], 'unknown preset'),
-    (['--teacher', '/nonexistent/teacher'], 'no teacher at'),
+    (['--teacher', '/nonexistent/teacher'], 'no teacher at /nonexistent/teacher'),
+    (['--teacher', ''], '--teacher DIR is required'),
+    (['--teacher', _truncated], 'truncated or corrupt'),
 ])
-def test_distill_bad_inputs(tmp_path, teacher, args, msg):
-    "A user mistake: one line on stderr naming it, exit status 2, no traceback, nothing written."
-    out = tmp_path/'set'
-    r = run('delt-distill', '--teacher', teacher, *args, '--out', out)
-    assert r.returncode == 2 and msg in r.stderr and 'Traceback' not in r.stderr, r.stderr[-2000:]
-    assert len(r.stderr.strip().splitlines()) == 1 and not out.exists()
+def test_distill_bad_inputs(here, teacher, args, msg):
+    from delt.distill import delt_distill
+    args = [a(teacher, here) if callable(a) else a for a in args]
+    refused(delt_distill, 'delt-distill', ['--teacher', teacher, *args, '--out', 'set'], msg, here)
+
+def test_distill_refuses_another_set_unless_overwrite_and_writes_nothing_in_the_project(here, teacher, monkeypatch):
+    "An --out elsewhere: the set there and its ranking in the cache (here ~/.cache/delt of a fake home), nothing in the project or the teacher's folder."
+    from delt.distill import delt_distill
+    from delt.data import source_checkout
+    monkeypatch.delenv('DELT_CACHE'); monkeypatch.setenv('HOME', str(here/'home'))
+    (here/'set').mkdir(); (here/'set'/'manifest.json').write_text(json.dumps(dict(method='rded', ipc=1, dataset='fashion_mnist')))
+    refused(delt_distill, 'delt-distill', ['--teacher', teacher, '--ipc', '1', '--out', 'set'], 'holds another distilled set (it differs in method', here)
+    proj = source_checkout(); sha = json.loads((Path(teacher)/'teacher.json').read_text())['sha256'][:16]
+    code, out, err = call(delt_distill, '--teacher', teacher, '--ipc', '1', '--mi', '2', '--ri', '1', '--mipc', '10', '--out', 'set', '--quiet', '--overwrite')
+    assert code == 0 and json.loads((here/'set'/'manifest.json').read_text())['method'] == 'delt', err
+    assert [p.name[:16] for p in (here/'home'/'.cache'/'delt'/'rankings').glob('*.pt')] == [sha]
+    assert not list(Path(teacher).glob('ranking*')) and not list((proj/'outputs'/'cache'/'rankings').glob(f'{sha}*'))
+
+def grey_folder(root, size=28, n=(4, 2)):
+    "A tiny ImageFolder of 3 classes of 28-px grey images (saved as RGB with equal channels, as many exporters do)."
+    rng = np.random.default_rng(0)
+    for split, k in zip(('train', 'val'), n):
+        for c in 'abc':
+            (root/split/c).mkdir(parents=True)
+            for j in range(k): Image.fromarray(np.stack([rng.integers(0, 256, (size, size), dtype=np.uint8)] * 3, -1)).save(root/split/c/f'{j}.png')
+    return root
+
+def test_folder_without_size_takes_its_files_size(here):
+    "folder: without @size: 28 px, 1 channel inferred from the files and said once; the teacher is trained at that size."
+    from delt.squeeze import delt_squeeze
+    ds = f"folder:{grey_folder(here/'digits')}"
+    code, out, err = call(delt_squeeze, '--dataset', ds, '--teacher-epochs', '1', '--teacher-batch-size', '4', '--out', 't', '--no-progress')
+    assert code == 0, err
+    assert err.count('inferred') == 1 and f'{ds}: 28 px, 1 channel, inferred from its files' in err, err
+    spec = json.loads((here/'t'/'teacher.json').read_text())['model']
+    assert (spec['im_size'], spec['in_chans'], spec['num_classes']) == (28, 1, 3)
+
+def test_a_size_that_does_not_fit_in_memory_is_refused_with_the_estimate(here):
+    from delt.squeeze import delt_squeeze
+    ds = f"folder:{grey_folder(here/'digits', n=(1, 1))}@2240"
+    refused(delt_squeeze, 'delt-squeeze', ['--dataset', ds, '--out', 't'], 'GiB are free: lower --teacher-batch-size', here/'digits')
+    assert not (here/'t').exists()      # (only the folder's measured mean/std went to the cache)

@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np, pytest
 from PIL import Image
 
-from clitools import BIN, run
+from clitools import BIN, run, call, files_under
 IPC = 2
 
 @pytest.fixture(scope='module')
@@ -32,9 +32,12 @@ def peer(root, real):
         for j, a in enumerate(ims): Image.fromarray(a).convert('RGB').save(root/f'class{c:02d}'/f'{j}.png')
     return root
 
+def evaluate_args(teacher, images, out, *extra, cache=None):
+    return ['--dataset', 'fashion_mnist', '--teacher', teacher, '--images', images, '--student-arch', 'convnet3', '--eval-epochs', '2',
+            '--seeds', '1', '--n-test', '300', '--out', out, '--cache-dir', cache or out.parent/'cache', '--no-progress', *extra]
+
 def evaluate(teacher, images, out, *extra, cache=None):
-    return run('delt-evaluate', '--dataset', 'fashion_mnist', '--teacher', teacher, '--images', images, '--student', 'convnet3',
-               '--epochs', '2', '--seeds', '1', '--n-test', '300', '--out', out, '--cache', cache or out.parent/'cache', '--no-progress', *extra)
+    return run('delt-evaluate', *evaluate_args(teacher, images, out, *extra, cache=cache))
 
 def test_evaluate_writes_report(tmp_path, teacher, real):
     out = tmp_path/'eval'
@@ -50,7 +53,7 @@ def test_evaluate_writes_report(tmp_path, teacher, real):
     assert rows[0].startswith('set,seed,epoch') and len(rows) == 1 + 4    # distilled + random real, soft and hard labels, one evaluation each
     assert 'final' in r.stdout and 'random real' in r.stdout and 'DD-Ranking' in r.stdout and 'hard labels' in r.stdout
     assert m['hard_acc_final_mean'] is not None and m['random_hard_acc_final_mean'] is not None and m['dd_ranking']['ior'] is not None
-    assert len(list((tmp_path/'cache').glob('*.json'))) == 2               # the baselines (soft and hard labels) are cached
+    assert len(list((tmp_path/'cache'/'baselines').glob('*.json'))) == 2   # the baselines (soft and hard labels) are cached, under --cache-dir
 
 def test_peer_set_without_manifest(tmp_path, teacher, real):
     out = tmp_path/'eval'
@@ -64,7 +67,7 @@ def test_hard_protocol_takes_learned_lr(tmp_path, real):
     root = ours(tmp_path/'set', real)
     m = json.loads((root/'manifest.json').read_text()); m['learned_lr'] = 0.02; (root/'manifest.json').write_text(json.dumps(m))
     out = tmp_path/'eval'
-    r = run('delt-evaluate', '--images', root, '--protocol', 'hard', '--epochs', '2', '--seeds', '1', '--n-test', '300',
+    r = run('delt-evaluate', '--images', root, '--protocol', 'hard', '--eval-epochs', '2', '--seeds', '1', '--n-test', '300',
             '--out', out, '--no-random', '--no-progress')                  # no teacher: hard labels need none
     assert r.returncode == 0, r.stderr[-3000:]
     m = json.loads((out/'metrics.json').read_text())
@@ -77,28 +80,47 @@ def _reorder(root):
     m = json.loads((root/'manifest.json').read_text()); m['classes'] = m['classes'][::-1]
     (root/'manifest.json').write_text(json.dumps(m))
 
+def _pdd_run(root):                                                    # a delt-pdd run folder, not a set
+    shutil.move(str(root/'images'), str(root/'stage_1')); (root/'stage_2').mkdir()
+    (root/'run.json').write_text('{}'); (root/'manifest.json').unlink()
+
 @pytest.mark.parametrize('layout,edit,extra,msg', [
     (peer, _drop_class, [], '9 class folders but the dataset has 10'),   # wrong class count
     (peer, _empty_class, [], 'have no images'),
     (peer, _junk, [], 'not images'),
     (ours, _reorder, [], 'class list'),
-    (ours, None, ['--student', 'resnet181'], 'unknown architecture'),
+    (ours, _pdd_run, [], '/set/stage_2 (it holds every stage'),             # which folder to pass
+    (ours, None, ['--student-arch', 'resnet181'], 'unknown architecture'),
     (ours, None, ['--dataset', 'fashon_mnist'], 'unknown dataset'),
     (ours, None, ['--dataset', 'folder:/no/such/folder@28'], 'does not exist'),
     (ours, None, ['--teacher', '/no/such/teacher'], 'no teacher at'),
     (ours, None, ['--images', '/no/such/set'], 'is not a directory'),
-    (ours, None, ['--preset', 'idc'], 'unknown protocol preset'),
+    (ours, None, ['--eval-preset', 'idc'], 'unknown protocol preset'),
+    (ours, None, ['--seeds', '0'], '--seeds must be'),                   # zero and negative counts
+    (ours, None, ['--eval-epochs', '0'], '--eval-epochs must be'),
+    (ours, None, ['--n-test', '0'], '--n-test must be'),
+    (ours, None, ['--eval-every', '-1'], '--eval-every must be'),
+    (ours, None, ['--hard-epochs', '0'], '--hard-epochs must be'),
+    (ours, None, ['--lr', '0'], '--lr must be'),
 ])
 def test_bad_inputs_fail_before_training(tmp_path, teacher, real, layout, edit, extra, msg):
+    "In this process, as the console script runs it: one line on stderr naming the mistake, exit 2, nothing trained or written."
+    from delt.evaluate import delt_evaluate
     root = layout(tmp_path/'set', real)
     if edit: edit(root)
-    out = tmp_path/'eval'; t0 = time.time()
-    r = evaluate(teacher, root, out, *extra)
-    assert r.returncode == 2 and msg in r.stderr, r.stderr[-3000:]      # argparse's status for a bad command line
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith('delt-evaluate: error: '), r.stderr   # one line, no traceback
-    assert not out.exists() and not (tmp_path/'cache').exists()          # nothing trained, nothing written
-    assert time.time() - t0 < 60
+    before = files_under(tmp_path); out = tmp_path/'eval'
+    code, _, err = call(delt_evaluate, *evaluate_args(teacher, root, out, *extra))
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith('delt-evaluate: error: ') and msg in lines[0], err   # one line, no traceback
+    assert files_under(tmp_path) == before                               # nothing trained, nothing written (no out, no cache)
+
+def test_old_spellings_still_work_with_a_note(tmp_path, teacher, real):
+    from delt.evaluate import delt_evaluate
+    code, _, err = call(delt_evaluate, '--images', ours(tmp_path/'set', real), '--teacher', teacher, '--student', 'resnet18', '--epochs', '0',
+                        '--out', tmp_path/'eval')
+    lines = err.strip().splitlines()                                     # a note per old spelling, then the mistake under the new name
+    assert code == 2 and len(lines) == 3 and lines[0].startswith('delt-evaluate: note: --student is deprecated: use --student-arch'), err
+    assert lines[2] == 'delt-evaluate: error: --eval-epochs must be a whole number ≥ 1, not 0', err
 
 
 def test_random_baseline_on_a_streamed_image_folder(tmp_path, real):
@@ -111,18 +133,18 @@ def test_random_baseline_on_a_streamed_image_folder(tmp_path, real):
             for j, i in enumerate(d.class_indices(c)[off:off + n].tolist()):
                 Image.fromarray(d.x[i, 0].numpy()).convert('RGB').save(root/split/name/f'{j}.png')   # grey pixels in RGB files
     ds, env = f'folder:{root}@28', dict(os.environ, DELT_IN_MEMORY_MB='0', DELT_CACHE=str(tmp_path/'delt_cache'), OMP_NUM_THREADS='1')
-    r = run('delt-squeeze', '--dataset', ds, '--epochs', '1', '--batch-size', '30', '--out', tmp_path/'t', env=env)
+    r = run('delt-squeeze', '--dataset', ds, '--teacher-epochs', '1', '--teacher-batch-size', '30', '--out', tmp_path/'t', env=env)
     assert r.returncode == 0, r.stderr[-3000:]
     for name in names:                                                    # the set: 2 real images per class, a peer layout
         (tmp_path/'set'/name).mkdir(parents=True)
         for j in range(2): shutil.copy(root/'train'/name/f'{j}.png', tmp_path/'set'/name/f'{j}.png')
     out = tmp_path/'eval'
-    r = run('delt-evaluate', '--dataset', ds, '--teacher', tmp_path/'t', '--images', tmp_path/'set', '--epochs', '1', '--seeds', '1',
-            '--out', out, '--cache', tmp_path/'cache', '--no-progress', '--no-flip', env=env)
+    r = run('delt-evaluate', '--dataset', ds, '--teacher', tmp_path/'t', '--images', tmp_path/'set', '--eval-epochs', '1', '--seeds', '1',
+            '--out', out, '--cache-dir', tmp_path/'cache', '--no-progress', '--no-flip', env=env)
     assert r.returncode == 0, r.stderr[-3000:]
     m = json.loads((out/'metrics.json').read_text())
     assert m['data']['streamed'] and m['data']['channels'] == 1 and m['n_images'] == 6 and m['config']['flip'] is False
     assert 0 < m['data']['mean'][0] < 1 and 0 < m['data']['std'][0] < 1   # measured on the training split
     for k in ('acc_final_mean', 'random_acc_final_mean', 'hard_acc_final_mean', 'random_hard_acc_final_mean', 'teacher_acc'):
         assert m[k] is not None, k
-    assert len(list((tmp_path/'cache').glob('*.json'))) == 2              # both baselines cached, keyed by the file list
+    assert len(list((tmp_path/'cache'/'baselines').glob('*.json'))) == 2  # both baselines cached, keyed by the file list

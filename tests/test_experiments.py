@@ -52,3 +52,25 @@ def test_failures_are_recorded_and_the_grid_goes_on(tmp_path):
 def test_cli_refuses_unknown_experiment():
     r = subprocess.run([sys.executable, '-m', 'delt.experiments', 'nonesuch'], capture_output=True, text=True)
     assert r.returncode != 0 and "no experiment 'nonesuch'" in r.stderr and 'Traceback' not in r.stderr
+
+@pytest.mark.parametrize('params,msg', [
+    ('epochs=3', "methods has no parameter 'epochs' (did you mean eval_epochs?)"), ('eval_epochs=abc', 'methods takes a number for eval_epochs'),
+    ('methods=delt', 'takes a list'), ('seeds=0', 'seeds must be'), ('ipcs=[]', 'ipcs must be a non-empty list'), ('n_test=0', 'n_test must be')])
+def test_runner_checks_params_before_anything_runs(tmp_path, monkeypatch, params, msg):
+    "python -m delt.experiments, in this process: the notebook's parameters cell decides names and kinds; one line, exit 2, nothing run or written."
+    sys.path.insert(0, str(Path(__file__).parent)); from clitools import call, files_under
+    from delt.experiments import delt_experiments
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call(delt_experiments, 'methods', '--params', params, '--out', 'grid', prog='python -m delt.experiments')
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith('python -m delt.experiments: error: ') and msg in lines[0], err
+    assert files_under(tmp_path) == []
+
+def test_dry_run_lists_the_runs_and_writes_nothing(tmp_path, monkeypatch):
+    from clitools import call
+    from delt.experiments import delt_experiments
+    monkeypatch.chdir(tmp_path)
+    code, out, err = call(delt_experiments, 'methods', '--dry-run', '--smoke', '--out', 'grid', '--params', 'ipcs=[1,2]', '--quiet')
+    assert code == 0, err
+    assert 'methods: 4 runs (0 done), nothing run' in out and f"todo  {tmp_path/'grid'/'method-rded_ipc-2'}" in out, out
+    assert not (tmp_path/'grid').exists()

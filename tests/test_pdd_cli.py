@@ -4,13 +4,13 @@ import hashlib, json, shutil, subprocess, sys
 from pathlib import Path
 import pytest
 
-from clitools import BIN, run
+from clitools import BIN, run, call, files_under
 N_TRAIN = 1000
 
 @pytest.fixture(scope='module')
 def teacher(tmp_path_factory):
     out = tmp_path_factory.mktemp('teacher')/'t'
-    r = run('delt-squeeze', '--n-train', N_TRAIN, '--epochs', '2', '--batch-size', '50', '--snapshots', '2', '--forgetting', '--out', out)
+    r = run('delt-squeeze', '--n-train', N_TRAIN, '--teacher-epochs', '2', '--teacher-batch-size', '50', '--snapshots', '2', '--forgetting', '--out', out)
     assert r.returncode == 0, r.stderr[-2000:]
     assert (out/'forgetting.pt').exists() and (out/'teacher_ep1.json').exists()
     return out
@@ -56,7 +56,7 @@ def test_resume_at_the_first_unfinished_stage(pdd_run, teacher, tmp_path):
     assert r.returncode != 0 and 'other settings' in r.stderr and 'Traceback' not in r.stderr
 
 def test_progressive_evaluation_of_the_result(pdd_run, tmp_path):
-    ev = lambda images, out, *x: run('delt-evaluate', '--images', images, '--protocol', 'hard', '--epochs', '2', '--seeds', '1',
+    ev = lambda images, out, *x: run('delt-evaluate', '--images', images, '--protocol', 'hard', '--eval-epochs', '2', '--seeds', '1',
                                      '--n-test', '200', '--no-random', '--no-progress', '--out', out, *x)
     r = ev(pdd_run/'stage_2', tmp_path/'eval', '--schedule', 'progressive')
     assert r.returncode == 0, r.stderr[-3000:]
@@ -69,17 +69,24 @@ def test_progressive_evaluation_of_the_result(pdd_run, tmp_path):
     assert not (tmp_path/'eval2').exists()
 
 @pytest.mark.parametrize('extra,msg', [
-    (['--stages', '0'], 'stages must be ≥ 1'),
-    (['--ipc-per-stage', '0'], 'per stage must be ≥ 1'),
+    (['--stages', '0'], '--stages must be a whole number ≥ 1'),
+    (['--ipc-per-stage', '0'], '--ipc-per-stage must be a whole number ≥ 1'),
+    (['--forgetting-bins', '0'], '--forgetting-bins must be'),
+    (['--mi', '-4'], '--mi must be'),
     (['--base', 'mtt'], 'unknown base'),
     (['--forgetting-bins', '100'], 'leave stage 2'),             # every image has score < 100: stage 2 gets none
     (['--teacher-stages', '--stages', '3'], '--snapshots 3'),   # the teacher kept 2 snapshots
+    (['--teacher', '/no/such/teacher'], 'no teacher at'),
 ])
 def test_bad_inputs_fail_before_work(teacher, tmp_path, extra, msg):
-    out = tmp_path/'run'
-    r = pdd(teacher, out, *extra)
-    assert r.returncode != 0 and msg in r.stderr, r.stderr[-3000:]
-    assert 'Traceback' not in r.stderr and not out.exists()
+    "In this process, as the console script runs it: exit 2, one line naming the mistake, nothing written."
+    from delt.pdd import delt_pdd
+    before = files_under(tmp_path)
+    code, _, err = call(delt_pdd, '--dataset', 'fashion_mnist', '--teacher', teacher, '--n-train', N_TRAIN, '--stages', '2', '--ipc-per-stage', '1',
+                        '--mi', '4', '--ri', '2', '--out', tmp_path/'run', '--cache-dir', tmp_path/'cache', '--device', 'cpu', '--no-progress', *extra)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith('delt-pdd: error: ') and msg in lines[0], err
+    assert files_under(tmp_path) == before
 
 def test_forgetting_partition(teacher, tmp_path):
     out = tmp_path/'run'

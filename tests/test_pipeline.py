@@ -50,5 +50,20 @@ def test_run_from_a_shell_refuses_bad_settings_in_one_line(tmp_path):
     for params, msg in [('ipc=2 mi=20 ri=40', 'cannot exceed'), ('dataset=folder:/no/such/folder@28', 'does not exist')]:
         r = cli('python', '-m', 'delt.pipeline', '--params', params, '--out', tmp_path/'run')
         lines = r.stderr.strip().splitlines()
-        assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith('delt-run: error: ') and msg in lines[0], r.stderr[-2000:]
+        assert r.returncode == 2 and len(lines) == 1 and lines[0].startswith('python -m delt.pipeline: error: ') and msg in lines[0], r.stderr[-2000:]
         assert not (tmp_path/'run').exists()
+
+@pytest.mark.parametrize('params,msg', [
+    ('ipc=0', 'IPC must be ≥ 1'), ('eval_epochs=-1', 'eval_epochs must be a whole number ≥ 0'), ('seeds=0', 'seeds must be a count'),
+    ('seeds=[]', 'seeds must be'), ('n_test=abc', 'n_test must be a whole number'), ('epochs=3', 'epochs: did you mean'),
+    ('teacher_epochs=0', 'teacher_epochs must be'), ('lr=0', 'lr must be a number > 0')])
+def test_run_refuses_bad_settings_in_process(tmp_path, monkeypatch, params, msg):
+    "python -m delt.pipeline, in this process: one line under the real command's name, exit 2, nothing written."
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent)); from clitools import call, files_under
+    from delt.pipeline import delt_run
+    monkeypatch.chdir(tmp_path); monkeypatch.setenv('DELT_CACHE', str(tmp_path/'cache'))
+    code, _, err = call(delt_run, '--params', params, '--out', 'run', prog='python -m delt.pipeline')
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1 and lines[0].startswith('python -m delt.pipeline: error: ') and msg in lines[0], err
+    assert files_under(tmp_path) == []
