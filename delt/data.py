@@ -18,14 +18,14 @@ from fastcore.script import is_cli
 from .core import *
 
 # %% auto #0
-__all__ = ['FMNIST_CLASSES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'DATASETS', 'USER_MISTAKES', 'OPTION_CHECKS', 'RENAMED',
-           'DEBIAN_FMNIST', 'IMG_EXTS', 'FOLDER_IN_MEMORY_MB', 'DatasetInfo', 'register_dataset', 'UserError',
-           'one_line', 'cli_errors', 'option_name', 'check_options', 'note', 'take_renamed', 'old', 'negated',
-           'ImageTensors', 'from_tensors', 'normalize', 'denormalize', 'read_idx', 'load_idx_dataset', 'load_cifar',
-           'load_tiny_imagenet', 'folder_classes', 'list_images', 'eval_view', 'ImageFolderData', 'file_list_key',
-           'dataset_key', 'load_image_folder', 'canonical_name', 'source_checkout', 'cache_dir', 'cache_root',
-           'file_lock', 'available_bytes', 'is_grey', 'detect_channels', 'folder_stats', 'infer_size', 'folder_info',
-           'dataset_info', 'get_dataset', 'batches']
+__all__ = ['FMNIST_CLASSES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'DATASETS', 'USER_MISTAKES', 'DELT_PROGS', 'OPTION_CHECKS',
+           'RENAMED', 'DEBIAN_FMNIST', 'IMG_EXTS', 'FOLDER_IN_MEMORY_MB', 'DatasetInfo', 'register_dataset',
+           'UserError', 'one_line', 'cli_errors', 'one_line_parse_errors', 'option_name', 'check_options', 'note',
+           'take_renamed', 'old', 'negated', 'ImageTensors', 'from_tensors', 'normalize', 'denormalize', 'read_idx',
+           'load_idx_dataset', 'load_cifar', 'load_tiny_imagenet', 'folder_classes', 'list_images', 'eval_view',
+           'ImageFolderData', 'file_list_key', 'dataset_key', 'load_image_folder', 'canonical_name', 'source_checkout',
+           'cache_dir', 'cache_root', 'file_lock', 'available_bytes', 'is_grey', 'detect_channels', 'folder_stats',
+           'infer_size', 'folder_info', 'dataset_info', 'get_dataset', 'batches']
 
 # %% ../nbs/01_data.ipynb #5c91f7d3
 FMNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
@@ -71,6 +71,24 @@ def cli_errors(command, prog=None, kinds=(UserError,)):
         if not is_cli(command): raise
         print(f'{prog or command.__name__.replace("_", "-")}: error: {one_line(e)}', file=sys.stderr, flush=True)
         raise SystemExit(2) from None
+
+# %% ../nbs/01_data.ipynb #db354acf
+DELT_PROGS = ('pipeline.py', 'experiments.py')      # the argparse prog of `python -m delt.<module>`; console scripts are delt-*
+
+def _is_delt_prog(prog): return str(prog).startswith('delt-') or str(prog) in DELT_PROGS
+
+def one_line_parse_errors():
+    "Make argparse's errors for delt's commands one line (`prog: error: …; see prog --help`) with exit status 2; others unchanged."
+    import argparse
+    if getattr(argparse.ArgumentParser.error, '_delt', False): return
+    plain = argparse.ArgumentParser.error
+    def error(self, message):
+        if not _is_delt_prog(self.prog): return plain(self, message)
+        self.exit(2, f'{self.prog}: error: {" ".join(str(message).split())}; see {self.prog} --help\n')
+    error._delt = True
+    argparse.ArgumentParser.error = error
+
+one_line_parse_errors()
 
 # %% ../nbs/01_data.ipynb #94911640
 _COUNT = ('teacher_epochs', 'eval_epochs', 'hard_epochs', 'expert_epochs', 'epochs_per_stage', 'teacher_batch_size', 'batch_size',

@@ -38,6 +38,7 @@ def refused(command, prog, args, msg, root):
     (['--teacher-arch', 'convnet33'], 'unknown architecture'),
     (['--dataset', 'cifar10', '--data-root', '/nonexistent'], 'not found'),
     (['--teacher-epochs', '0'], '--teacher-epochs must be'),
+    (['--teacher-epochs', 'abc'], "argument --teacher-epochs: invalid int value: 'abc'"),   # argparse's own check, one line too
     (['--teacher-batch-size', '-1'], '--teacher-batch-size must be'),
     (['--n-train', '0'], '--n-train must be'),
     (['--lr', '0'], '--lr must be'),
