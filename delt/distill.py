@@ -18,6 +18,7 @@ from .models import bn_layers
 from .squeeze import load_teacher
 from .ranking import rank_classes, rded_select
 from .mosaic import real_init, noise_init, check_mosaic
+from .distributed import setup, agree, is_main, barrier, per_rank, world
 from .recover import RecoverConfig, recover, check_iterations, check_layout, join_iterations, image_iterations
 
 # %% auto #0
@@ -128,8 +129,8 @@ def write_pngs(images, info, folder):
     return write_images(images, info, folder, 'png')
 
 def write_set(out, images, info, manifest, fmt='png'):
-    "Write images/ atomically, then manifest.json (with every file's sha256)."
-    out = Path(out)
+    "Write images/ atomically, then manifest.json (with every file's sha256): an old manifest goes first, so no half-replaced set looks complete."
+    out = Path(out); (out/'manifest.json').unlink(missing_ok=True)
     with atomic_dir(out/'images') as tmp: files = write_images(images, info, tmp, check_format(fmt))
     k, ipc = images.shape[:2]
     per = manifest.pop('per_image', {})
@@ -166,9 +167,10 @@ def initial_images(s, teacher, data, teacher_id='', cache=None, progress=True):
 def distill(data, teacher_dir, method='delt', ipc=10, out='outputs/distill/run', seed=0, progress=True, device=None, fmt='png', cache=None, **overrides):
     "Distil `ipc` images per class of `data` with `method` into `out` (PNG, or the official JPEG with `fmt='jpg'`); returns the manifest."
     out, t0 = Path(out), time.time()
-    device = device or default_device(); check_format(fmt)
+    device = setup(device).device; check_format(fmt)                 # in a torchrun job: this rank's device, the group joined
     teacher, tmeta = load_teacher(teacher_dir, data.classes, device=device)
     s = settings(method, data.info, ipc, teacher, seed=seed, **overrides)
+    agree(dict(dataset=data.info.name, n=len(data), teacher=tmeta['sha256'], out=str(out), fmt=fmt, settings=s), 'distill arguments')
     x0, source = initial_images(s, teacher, data, tmeta['sha256'], ranking_cache(teacher_dir, tmeta, data, s, cache, out), progress)
     joins, spent, x, hist, batch_of = join_iterations(ipc, s['mi'], s['ri']), 0, x0, {}, [-1] * (ipc * len(data.classes))
     if s['mi'] > 0:
@@ -181,10 +183,12 @@ def distill(data, teacher_dir, method='delt', ipc=10, out='outputs/distill/run',
                     image_iterations=spent, constant_mi_image_iterations=per_class_const * len(data.classes),
                     seeds=dict(seed=seed), wall_seconds=time.time() - t0, versions=package_versions(),
                     per_image=dict(iterations=[s['mi'] - j for _ in data.classes for j in joins],
-                                   source_index=[i for src in source for i in src], batch=batch_of))
-    with atomic_path(out/'extras.pt') as tmp: torch.save(dict(init=to_uint8(x0.cpu(), data.info), history=hist), tmp)
-    write_set(out, to_uint8(x.cpu(), data.info, truncate=fmt == 'jpg'), data.info, manifest, fmt)
-    (out/'checkpoint.pt').unlink(missing_ok=True)
+                                   source_index=[i for src in source for i in src], batch=batch_of),
+                    distributed=dict(world_size=world(), batches_by_rank=res.shards if s['mi'] > 0 else None))
+    if is_main():                                                    # every rank holds the whole set; rank 0 writes it, manifest last
+        with atomic_path(out/'extras.pt') as tmp: torch.save(dict(init=to_uint8(x0.cpu(), data.info), history=hist), tmp)
+        write_set(out, to_uint8(x.cpu(), data.info, truncate=fmt == 'jpg'), data.info, manifest, fmt)
+    barrier(); per_rank(out/'checkpoint.pt').unlink(missing_ok=True)
     return load_json(out/'manifest.json')
 
 # %% ../nbs/06a_distill.ipynb #dd08b412

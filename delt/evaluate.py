@@ -20,6 +20,7 @@ from .squeeze import evaluate, load_teacher, augment_batch
 from .relabel import *
 from .dsa import dsa, DSA_STRATEGY
 from .metrics import dd_ranking
+from .distributed import setup, agree, is_main, shard, gather, world
 
 # %% auto #0
 __all__ = ['HARD_AUGMENT_NAMES', 'PROTOCOL_PRESETS', 'BASE_PRESETS', 'HARD_AUGMENTS', 'SCHEDULES', 'SEEDS', 'CONTEXT_GROUPS',
@@ -290,15 +291,22 @@ def _read_runs(path, key):
                         f'write this one elsewhere (--out), or delete {path} to start over')
     return {int(k): v for k, v in d['runs'].items()}
 
+def _add_runs(path, key, new):
+    "Add finished seeds `new` to the runs file `path` (under a lock: the ranks of a job write it in turn)."
+    with file_lock(path.parent/f'.{path.name}.lock'):
+        runs = _read_runs(path, key); runs.update(new)
+        save_json(dict(key=key, runs={str(k): v for k, v in runs.items()}), path)
+
 def evaluate_seeds(data, test, cfg, student, seeds, teacher=None, path=None, device=None, progress=True, key=None, on_seed=None,
                    desc='set', stages=None) -> dict:
-    "`evaluate_set` one seed at a time, each finished seed's history written to `path` at once (with `key`); seeds found there are not trained again."
+    "`evaluate_set` one seed at a time, each finished seed's history written to `path` at once (with `key`); seeds found there are not trained again. In a torchrun job the ranks share the seeds; every rank returns them all."
     path = Path(path) if path else None; runs = _read_runs(path, key) if path else {}
-    for s in seeds:
-        if s in runs: continue
+    mine = shard([s for s in seeds if s not in runs])                  # in a torchrun job: the missing seeds dealt over the ranks
+    for s in mine:
         runs.update(evaluate_set(data, test, cfg, student, [s], teacher, device, progress, desc, stages))
-        if path: save_json(dict(key=key, runs={str(k): v for k, v in runs.items()}), path)
+        if path: _add_runs(path, key, {s: runs[s]})
         if on_seed: on_seed(desc, s)
+    for part in gather({s: runs[s] for s in mine}): runs.update(part)
     return {s: runs[s] for s in seeds}
 
 def _mean_std(v):
@@ -322,17 +330,21 @@ def _safe_name(s): return ''.join(ch if ch.isalnum() or ch in '._-' else '-' for
 
 def random_baseline(train, test, cfg, student, ipc, seeds, teacher=None, teacher_id=None, cache=None, device=None, progress=True,
                     on_seed=None, desc=None) -> dict:
-    "{seed: history} of random real subsets of `ipc` per class trained like the set — from the cache when there; each new seed cached as it finishes."
+    "{seed: history} of random real subsets of `ipc` per class trained like the set — from the cache when there; each new seed cached as it finishes; in a torchrun job the ranks share the seeds."
     f = Path(cache)/baseline_key(train, test, cfg, student, ipc, teacher_id) if cache else None
     from contextlib import nullcontext
-    with file_lock(f.parent/f'.{f.name}.seeds.lock') if f is not None else nullcontext():   # one writer per entry; the lock file goes with it
+    alone = f is not None and world() == 1                              # one process: one writer per entry; a job: ranks add seeds in turn
+    with file_lock(f.parent/f'.{f.name}.seeds.lock') if alone else nullcontext():   # the lock file goes with it
         runs = load_json(f) if f is not None and f.exists() else {}
-        for s in seeds:
-            if str(s) in runs: continue
+        mine = shard([s for s in seeds if str(s) not in runs])
+        for s in mine:
             runs[str(s)] = train_student([(random_subset(train, ipc, s), cfg.epochs)], test, cfg, student, s, teacher=teacher,
                                          device=device, progress=progress, desc=f'{desc or "random real"} IPC {ipc} seed {s}')[1]
-            if f is not None: save_json(runs, f)
+            if alone: save_json(runs, f)
+            elif f is not None:
+                with file_lock(f.parent/f'.{f.name}.seeds.lock'): save_json({**(load_json(f) if f.exists() else {}), str(s): runs[str(s)]}, f)
             if on_seed: on_seed(desc or 'random real', s)
+    for part in gather({str(s): runs[str(s)] for s in mine}): runs.update(part)
     return {s: runs[str(s)] for s in seeds}
 
 # %% ../nbs/08_evaluate.ipynb #8d04da8b
@@ -614,7 +626,7 @@ def run_evaluation(dataset='fashion_mnist', teacher=None, images=None, student='
                    device=None, progress=True, preset=None, flip=True, context=True, hard_epochs=None, full_acc=None, ars=False,
                    init_seed=None, on_seed=None) -> dict:
     "`delt-evaluate` as a Python call: every check first (a `UserError` for any bad input), then the students, the context and the report."
-    t0, device = time.time(), torch.device(device or default_device())
+    t0, device = time.time(), setup(device).device                       # in a torchrun job: this rank's device, the group joined
     try:
         info = dataset_info(dataset)
         if preset is None and protocol is None and images is not None:     # a PDD set: its base's hard protocol
@@ -642,6 +654,8 @@ def run_evaluation(dataset='fashion_mnist', teacher=None, images=None, student='
                              student, ipc, nc, len(data), info.name)
         hcfg = hard_context_config(cfg, student, ipc, nc, len(data), info.name, hard_epochs)
     except USER_MISTAKES as e: raise _to_user_error(e) from None
+    agree(dict(dataset=info.name, images=str(images), teacher=str(teacher), student=student, seeds=seed_list, out=str(out), cfg=asdict(cfg),
+               hard=asdict(hcfg), random=random, context=context, ars=ars, full_acc=full_acc, n_test=len(test)), 'evaluation arguments')
     teacher_acc = evaluate(tm, test, device=device) if tm is not None else None
     try:
         ctx, rows = evaluate_in_context(data, r['train'], test, cfg, student, seed_list, tm, r['teacher_meta'], out, cache if random or context else None,
@@ -660,8 +674,9 @@ def run_evaluation(dataset='fashion_mnist', teacher=None, images=None, student='
                    stage_images=[len(p_[0]) for p_ in plan] if plan else None,
                    stage_lrs=[p_[2] for p_ in plan] if plan and len(plan[0]) > 2 else None,
                    **ctx, teacher_acc=teacher_acc, wall_seconds=time.time() - t0, versions=package_versions())
-    write_report(out, metrics, rows, teacher_acc, f'{info.name}, {student}, IPC {ipc}, {cfg.protocol}' + (f', {schedule}' if plan else ''))
-    print(_headline(metrics)); print(f'-> {out}')
+    if is_main():                                                          # every rank has every seed; rank 0 writes the report
+        write_report(out, metrics, rows, teacher_acc, f'{info.name}, {student}, IPC {ipc}, {cfg.protocol}' + (f', {schedule}' if plan else ''))
+        print(_headline(metrics)); print(f'-> {out}')
     return metrics
 
 # %% ../nbs/08_evaluate.ipynb #482d31f6

@@ -19,6 +19,7 @@ from .squeeze import load_teacher, load_forgetting, train_subset, save_teacher, 
 from .ranking import rank_classes, order_by_score
 from .mosaic import real_init, noise_init
 from .recover import recover
+from .distributed import setup, main_only
 from .relabel import data_hash
 from .distill import settings as preset_settings, recover_config, to_uint8, write_pngs
 from .evaluate import EvalConfig, resolve_config, train_student, load_distilled, set_ipc, schedule_stages, seeds_for, summarize
@@ -383,7 +384,11 @@ def run_stage(run: PDDRun, i, st) -> dict:
     return dict(frozen=union, used=used, records=records, per_image=per, model=inp.model)
 
 def run_pdd(run: PDDRun) -> dict:
-    "Run the stages from the first unfinished one; returns the manifest of the last stage."
+    "Run the stages from the first unfinished one; returns the manifest of the last stage. In a torchrun job rank 0 runs them alone (`main_only`: each stage is conditioned on the last) and every rank returns the manifest."
+    setup(); return main_only(_run_stages, run, what='PDD')
+
+def _run_stages(run: PDDRun) -> dict:
+    "`run_pdd` in one process."
     start = first_unfinished(run)
     if start > 1 and run.verbose:
         print(f'stages 1…{start - 1} of {run.out} are done' + (f': resuming at stage {start}' if start <= run.stages else ': nothing to do'))

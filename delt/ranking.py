@@ -13,6 +13,7 @@ from tqdm.auto import tqdm
 from .core import *
 from .data import *
 from .relabel import rrc_boxes
+from .distributed import shard, gather, broadcast, is_main, world
 
 # %% auto #0
 __all__ = ['VIEW_RESIZE', 'official_view', 'score_images', 'medium_order', 'order_by_score', 'rank_classes', 'rded_crops',
@@ -31,16 +32,22 @@ def official_view(x, info):
 
 @torch.no_grad()
 def score_images(teacher, data, idx=None, bs=500, device=None, progress=True):
-    "True-class softmax probability of each image of `data` (or of `data[idx]`) under `teacher`."
+    "True-class softmax probability of each image of `data` (or of `data[idx]`) under `teacher`; in a torchrun job the batches of `bs` are dealt out over the ranks and every rank gets every score."
     device = device or next(teacher.parameters()).device
     teacher.eval()
     sub = data if idx is None else (data.subset(idx) if isinstance(data, ImageTensors) else torch.utils.data.Subset(data, idx))
     if not hasattr(sub, 'info'): sub.info = data.info
+    chunks = list(torch.arange(len(sub)).split(bs))
+    mine = chunks if world() == 1 else shard(chunks)                  # whole batches: the same passes as one process makes
+    part = sub if world() == 1 else (sub.subset(torch.cat(mine)) if isinstance(sub, ImageTensors) else torch.utils.data.Subset(sub, torch.cat(mine).tolist())) if mine else None
     out = []
-    for xb, yb in tqdm(batches(sub, bs), total=math.ceil(len(sub) / bs), desc='ranking', disable=not progress, leave=False):
-        p = teacher(normalize(official_view(xb, data.info).to(device), data.info)).float().softmax(1)
-        out.append(p.gather(1, yb.to(device).view(-1, 1)).squeeze(1).cpu())
-    return torch.cat(out)
+    if part is not None:
+        if not hasattr(part, 'info'): part.info = data.info
+        for xb, yb in tqdm(batches(part, bs), total=len(mine), desc='ranking', disable=not progress or not is_main(), leave=False):
+            p = teacher(normalize(official_view(xb, data.info).to(device), data.info)).float().softmax(1)
+            out.append(p.gather(1, yb.to(device).view(-1, 1)).squeeze(1).cpu())
+    if world() == 1: return torch.cat(out)
+    got = gather(out); return torch.cat([got[i % world()][i // world()] for i in range(len(chunks))])
 
 # %% ../nbs/04_ranking.ipynb #579a2829
 def medium_order(n: int) -> list:
@@ -69,13 +76,14 @@ def _candidates(data, c, mipc, g):
 def rank_classes(teacher, data, criterion='medium', mipc=None, seed=0, cache=None, teacher_id='', progress=True):
     "Per class: dataset indices in ranking order (and their scores), reusing `cache` when it matches."
     key = fingerprint(dict(teacher=teacher_id, dataset=data.info.name, n=len(data), mipc=mipc, seed=seed))
-    st = torch.load(cache, weights_only=True) if cache is not None and Path(cache).exists() else {}
-    if st.get('key') == key: idx, scores = st['idx'], st['scores']
+    st = torch.load(cache, weights_only=True) if cache is not None and Path(cache).exists() and is_main() else {}
+    hit = broadcast(st.get('key') == key)                               # rank 0's cache decides for a torchrun job (it may be node-local)
+    if hit: idx, scores = broadcast((st['idx'], st['scores']) if is_main() else None)
     else:
         g = torch.Generator().manual_seed(seed)
         idx = [_candidates(data, c, mipc, g) for c in range(len(data.classes))]
         scores = list(score_images(teacher, data, torch.cat(idx), progress=progress).split([len(i) for i in idx]))
-        if cache is not None:
+        if cache is not None and is_main():                              # one writer in a torchrun job
             with atomic_path(cache) as tmp: torch.save(dict(key=key, idx=idx, scores=scores), tmp)
     return [i[order_by_score(s, criterion)] for i, s in zip(idx, scores)], scores
 

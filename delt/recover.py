@@ -16,6 +16,7 @@ from .data import *
 from .models import bn_layers
 from .relabel import rrc_boxes
 from .mosaic import clamp_pixels
+from .distributed import rank, world, is_main, balance, share_rows, gather, per_rank, note_idle
 
 # %% auto #0
 __all__ = ['LAYOUTS', 'CPU_PASS_IMAGES', 'PERF_FIELDS', 'check_iterations', 'round_counts', 'join_iterations', 'image_iterations',
@@ -223,6 +224,7 @@ class Recovered:
     history: dict                  # per iteration: mean CE and BN loss over active batches, active new images
     seconds: float
     batch_of: list                 # per image (class-major): the index of its batch in the layout
+    shards: list = None            # per rank of a torchrun job (one entry in one process): the indices of the batches it optimised
 
 def _check_frozen(frozen, x0, layout):
     "`frozen` (classes, m, C, H, W) checked against `x0` and detached; None when there are none."
@@ -238,6 +240,11 @@ class _Ref:
     "Where a batch's images live: rows of its group's parameter, rows of the frozen images; labels and joins."
     b: Batch; g: int; rows: torch.Tensor; join: torch.Tensor; label: torch.Tensor; frows: torch.Tensor; flabel: torch.Tensor
 
+def _new_rows(b, ipc, m):
+    "Rows of batch `b`'s new images in the flat (classes·ipc) set."
+    new = b.pos[b.trainable]; n = m + ipc
+    return (new // n) * ipc + new % n - m
+
 def _layout_params(batches, x0, m):
     "One parameter per batch start (holding its batches' new images, in batch order) and each batch's references."
     k, ipc = x0.shape[:2]; n = m + ipc
@@ -246,7 +253,7 @@ def _layout_params(batches, x0, m):
     for b in batches:
         new, old = b.pos[b.trainable], b.pos[~b.trainable]
         g = starts.index(b.start); r0 = len(idx[b.start])
-        idx[b.start] += ((new // n) * ipc + new % n - m).tolist()
+        idx[b.start] += _new_rows(b, ipc, m).tolist()
         refs.append(_Ref(b, g, torch.arange(r0, r0 + len(new)), b.join[b.trainable], b.label[b.trainable],
                          (old // n) * m + old % n, b.label[~b.trainable]))
     index = [torch.tensor(idx[s]) for s in starts]
@@ -267,10 +274,22 @@ def _load_ckpt(path, key, params, opt):
     opt.load_state_dict(st['opt'])
     return st['it'], st['hist'], st['count']
 
-def _run_key(cfg, x0, frozen):
+def _run_key(cfg, x0, frozen, part=None):
     r = {k: v for k, v in asdict(cfg).items() if k not in PERF_FIELDS}
     f = {} if frozen is None else dict(frozen=frozen.double().sum().item(), frozen_shape=list(frozen.shape))
-    return fingerprint(dict(cfg=r, x0=x0.double().sum().item(), shape=list(x0.shape), **f))
+    p = {} if part is None else dict(part=part)         # in a job: the world size and this rank's batches
+    return fingerprint(dict(cfg=r, x0=x0.double().sum().item(), shape=list(x0.shape), **f, **p))
+
+def _merge_history(hists, shards, starts):
+    "One history from the ranks' `hists` (their per-iteration means weighted by their active batches; `starts` by batch index)."
+    hs = [(h, [starts[i] for i in s]) for h, s in zip(hists, shards) if h['ce']]
+    if len(hs) == 1: return hs[0][0]
+    out = dict(ce=[], bn=[], active=[])
+    for it in range(len(hs[0][0]['ce'])):
+        w = [sum(s <= it for s in st) for _, st in hs]
+        for k in ('ce', 'bn'): out[k].append(sum(h[k][it] * wi for (h, _), wi in zip(hs, w) if wi) / sum(w))
+        out['active'].append(sum(h['active'][it] for h, _ in hs))
+    return out
 
 # %% ../nbs/06_recover.ipynb #18eafeb0
 def _step_inputs(refs, params, fz, cfg, it, size):
@@ -285,7 +304,7 @@ def _step_inputs(refs, params, fz, cfg, it, size):
     return xs, ys
 
 def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=True, callback=None, frozen=None):
-    "Optimise initial images `x0` (classes, ipc, C, H, W; normalised) against `teacher`, conditioned on `frozen` ones; returns `Recovered`."
+    "Optimise initial images `x0` (classes, ipc, C, H, W; normalised) against `teacher`, conditioned on `frozen` ones; returns `Recovered`. In a torchrun job each rank optimises its share of the batches (`balance`) and every rank returns the whole result."
     check_iterations(cfg.mi, cfg.ri); check_layout(cfg.layout, cfg.batch_size)
     frozen = _check_frozen(frozen, x0, cfg.layout)
     k, ipc = x0.shape[:2]; m = 0 if frozen is None else frozen.shape[1]
@@ -293,21 +312,25 @@ def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=Tru
     teacher.eval().requires_grad_(False)
     cuda = dev.type == 'cuda' and cfg.amp
     if cuda: teacher.to(memory_format=torch.channels_last)
-    batches = plan_batches(k, ipc, cfg.mi, cfg.ri, cfg.layout, cfg.batch_size, m)
-    starts, index, params, refs = _layout_params(batches, x0.to(dev), m)
+    batches, w = plan_batches(k, ipc, cfg.mi, cfg.ri, cfg.layout, cfg.batch_size, m), world()
+    owner = balance([int((cfg.mi - b.join[b.trainable]).sum()) for b in batches], w); note_idle(len(batches), 'batches')
+    shards = [[b.index for b, o in zip(batches, owner) if o == r] for r in range(w)]
+    mine = [b for b, o in zip(batches, owner) if o == rank()]
+    starts, index, params, refs = _layout_params(mine, x0.to(dev), m)
     fz = None if frozen is None else frozen.to(dev).reshape(k * m, *x0.shape[2:])
-    opt = torch.optim.Adam([{'params': [p]} for p in params], lr=cfg.lr, betas=tuple(cfg.betas), eps=cfg.eps)
-    key, P = _run_key(cfg, x0, frozen), cfg.pass_images or auto_pass_images(dev)
-    start, hist, count = _load_ckpt(checkpoint, key, params, opt)
+    opt = torch.optim.Adam([{'params': [p]} for p in params], lr=cfg.lr, betas=tuple(cfg.betas), eps=cfg.eps) if params else None
+    key, P = _run_key(cfg, x0, frozen, dict(world=w, batches=shards[rank()]) if w > 1 else None), cfg.pass_images or auto_pass_images(dev)
+    checkpoint = per_rank(checkpoint)
+    start, hist, count = _load_ckpt(checkpoint, key, params, opt) if opt else (cfg.mi, {'ce': [], 'bn': [], 'active': []}, 0)
     hooks, t0 = BNInputs(teacher), time.time()
     try:
-        bar = tqdm(range(start, cfg.mi), initial=start, total=cfg.mi, desc='recover', disable=not progress, leave=False)
+        bar = tqdm(range(start, cfg.mi), initial=start, total=cfg.mi, desc='recover', disable=not progress or not is_main(), leave=False)
         for it in bar:
             for g, s in enumerate(starts):
                 if s <= it: opt.param_groups[g]['lr'] = cosine_lr(it - s, cfg.mi - s, cfg.lr)
             act = [r for r in refs if r.b.start <= it]
             sizes = [len(r.flabel) + int((r.join <= it).sum()) for r in act]
-            opt.zero_grad(set_to_none=True); ce_all, bn_all = [], []
+            opt.zero_grad(set_to_none=True); ce_all, bn_all = [torch.full((0,), torch.nan)], [torch.full((0,), torch.nan)]
             new = sum(sizes) - sum(len(r.flabel) for r in act)             # active images that are optimised
             for bids, bounds in pass_plan(sizes, P):
                 xs, ys = _step_inputs([act[i] for i in bids], params, fz, cfg, it, x0.shape[-1])
@@ -317,7 +340,7 @@ def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=Tru
                     ce, bn = batch_losses(teacher, hooks, [x[a:b] for a, b in zip(bounds, bounds[1:])],
                                           [seg[a:b] for a, b in zip(bounds, bounds[1:])], torch.cat(ys).to(dev), len(bids), cfg.first_bn_mul)
                 (ce + cfg.r_bn * bn).sum().backward()
-                ce_all.append(ce.detach()); bn_all.append(bn.detach())
+                ce_all.append(ce.detach().cpu()); bn_all.append(bn.detach().cpu())
             opt.step()
             with torch.no_grad():
                 for g, s in enumerate(starts):
@@ -326,11 +349,15 @@ def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=Tru
             hist['ce'].append(torch.cat(ce_all).mean().item()); hist['bn'].append(torch.cat(bn_all).mean().item()); hist['active'].append(new)
             if it % 10 == 0: bar.set_postfix(ce=f"{hist['ce'][-1]:.3f}", bn=f"{hist['bn'][-1]:.3f}", active=new)
             if callback: callback(it)
-            if checkpoint is not None and (it + 1) % cfg.checkpoint_every == 0 and it + 1 < cfg.mi:
-                _save_ckpt(checkpoint, key, it + 1, params, opt, hist, count)
+            if checkpoint is not None and ((it + 1) % cfg.checkpoint_every == 0 or it + 1 == cfg.mi):   # the last: a job stopped while
+                _save_ckpt(checkpoint, key, it + 1, params, opt, hist, count)                            # gathering or writing redoes nothing
     finally: hooks.remove()
     out = x0.reshape(k * ipc, *x0.shape[2:]).clone()
     for i, p in zip(index, params): out[i] = p.detach().to(out.device)
-    batch_of = torch.zeros(k * ipc, dtype=torch.long)
-    for r in refs: batch_of[index[r.g][r.rows]] = r.b.index
-    return Recovered(out.view_as(x0), join_iterations(ipc, cfg.mi, cfg.ri), count, hist, time.time() - t0, batch_of.tolist())
+    batch_of, rows_owner = torch.zeros(k * ipc, dtype=torch.long), torch.full((k * ipc,), -1)
+    for b, o in zip(batches, owner): rows = _new_rows(b, ipc, m); batch_of[rows] = b.index; rows_owner[rows] = o
+    if w > 1:                                                            # every rank gets every rank's images, bits unchanged
+        share_rows(out, rows_owner)
+        parts = gather((hist, count)); count = sum(c for _, c in parts)
+        hist = _merge_history([h for h, _ in parts], shards, {b.index: b.start for b in batches})
+    return Recovered(out.view_as(x0), join_iterations(ipc, cfg.mi, cfg.ri), count, hist, time.time() - t0, batch_of.tolist(), shards)

@@ -15,6 +15,7 @@ from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 from .core import *   # first: makes torchvision/timm importable over a CPU-only torch
 from .data import *
+from .distributed import shard, broadcast, barrier, is_main
 from timm.data.auto_augment import rand_augment_transform
 
 # %% auto #0
@@ -228,20 +229,21 @@ _PER_IMAGE = dict(index=(np.int32, ()), crop=(np.int16, (4,)), flip=(np.uint8, (
 _PER_BATCH = dict(lam=(np.float32, ()), box=(np.int16, (4,)), ra_seed=(np.int64, ()))
 _PATCH_SEED = dict(patch_seed=(np.int64, ()))   # stored only when ShufflePatches is on
 
-def _open_arrays(d, epochs, n, nb, k, patches=False):
-    mk = lambda name, dt, shape: np.lib.format.open_memmap(d/f'{name}.npy', 'w+', dt, shape)
+def _open_arrays(d, epochs, n, nb, k, patches=False, mode='w+'):
+    mk = lambda name, dt, shape: np.lib.format.open_memmap(d/f'{name}.npy', mode, dt, shape)   # 'r+': the files another rank made
     a = {k_: mk(k_, dt, (epochs, n) + s) for k_, (dt, s) in _PER_IMAGE.items()}
     a.update({k_: mk(k_, dt, (epochs, nb) + s) for k_, (dt, s) in {**_PER_BATCH, **(_PATCH_SEED if patches else {})}.items()})
     a['logits'], a['classes'] = mk('logits', np.float16, (epochs, n, k)), mk('classes', np.int16, (epochs, n, k))
     return a
 
 def store_labels(data, teacher, spec: AugSpec, bs, epochs, out, seed=0, topk=None, device='cpu', progress=True) -> Path:
-    "Precompute `epochs` epochs of augmentation parameters and top-k teacher logits into folder `out`."
+    "Precompute `epochs` epochs of augmentation parameters and top-k teacher logits into folder `out`; in a torchrun job the epochs are dealt over the ranks, which fill the same files."
     n, nc = len(data), len(data.classes); k = min(topk or nc, nc); nb = math.ceil(n / bs)
     src = OnlineLabels(data, teacher, spec, bs, seed, device=device)
-    with atomic_dir(out) as d:
-        a = _open_arrays(d, epochs, n, nb, k, spec.patches > 1)
-        for e in tqdm(range(epochs), desc='storing labels', disable=not progress, leave=False):
+    with atomic_dir(out) if is_main() else contextlib.nullcontext() as d:   # rank 0 makes the folder and the arrays, the others open them
+        a = _open_arrays(d, epochs, n, nb, k, spec.patches > 1) if is_main() else None
+        d = broadcast(d); a = a or _open_arrays(d, epochs, n, nb, k, spec.patches > 1, 'r+')
+        for e in tqdm(shard(range(epochs)), desc='storing labels', disable=not progress or not is_main(), leave=False):
             for b, (idx, p) in enumerate(src.plan(e)):
                 s = slice(b * bs, b * bs + len(idx))
                 x = apply_aug(data.x[idx], p, spec, data.info).to(device)
@@ -251,10 +253,10 @@ def store_labels(data, teacher, spec: AugSpec, bs, epochs, out, seed=0, topk=Non
                 a['lam'][e, b], a['box'][e, b], a['ra_seed'][e, b] = p.lam, p.box, p.ra_seed
                 if 'patch_seed' in a: a['patch_seed'][e, b] = p.patch_seed
         for m in a.values(): m.flush()
-        del a
-        save_json(dict(n=n, bs=bs, epochs=epochs, seed=seed, topk=k, num_classes=nc, spec=asdict(spec),
+        del a; barrier()                                                  # every rank's epochs are in the files
+        if is_main(): save_json(dict(n=n, bs=bs, epochs=epochs, seed=seed, topk=k, num_classes=nc, spec=asdict(spec),
                        data=data_hash(data), classes=data.classes), d/'meta.json')
-    return Path(out)
+    barrier(); return Path(out)
 
 # %% ../nbs/07_relabel.ipynb #df0fdfde
 class StoredLabels(Dataset):

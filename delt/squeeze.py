@@ -6,7 +6,7 @@ Docs: https://delt-dd.github.io/delt/squeeze.html.md"""
 
 # %% ../nbs/03_squeeze.ipynb #7f81c89a
 from __future__ import annotations
-import math, time
+import math, os, time
 from dataclasses import dataclass, asdict, field
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -18,12 +18,13 @@ from .core import *
 from .data import *
 from .models import *
 from .relabel import data_hash
+from .distributed import setup, world, rank, is_main, agree, refuse, gather, broadcast, barrier
 
 # %% auto #0
-__all__ = ['DEMO_RUN', 'Recipe', 'default_recipe', 'lr_at', 'augment_batch', 'evaluate', 'save_teacher', 'CheckpointError',
-           'load_teacher', 'forgetting_state', 'record_predictions', 'indexed_batches', 'save_forgetting',
-           'load_forgetting', 'train_teacher', 'train_subset', 'training_bytes', 'check_training_memory',
-           'teacher_folder', 'delt_squeeze']
+__all__ = ['SYNC_BN_ENV', 'DEMO_RUN', 'Recipe', 'default_recipe', 'lr_at', 'augment_batch', 'evaluate', 'save_teacher',
+           'CheckpointError', 'load_teacher', 'forgetting_state', 'record_predictions', 'indexed_batches',
+           'save_forgetting', 'load_forgetting', 'ddp_setup', 'rank_batches', 'train_teacher', 'train_subset',
+           'training_bytes', 'check_training_memory', 'teacher_folder', 'delt_squeeze']
 
 # %% ../nbs/03_squeeze.ipynb #c854bfcf
 @dataclass
@@ -164,6 +165,31 @@ def load_forgetting(path, data):
                          f"score other images; use the teacher's training set (e.g. the same --n-train)")
     return st
 
+# %% ../nbs/03_squeeze.ipynb #721972ef
+SYNC_BN_ENV = 'DELT_SYNC_BN'   # =1: BatchNorm statistics over the whole global batch (SyncBatchNorm) in a torchrun job
+
+def ddp_setup(model, recipe, forgetting=False, device=None):
+    "(the network to train, images per rank per step): `model` itself and the recipe's batch in one process; in a job, DDP over it and the batch split evenly."
+    if world() == 1: return model, recipe.batch_size
+    if forgetting: refuse('forgetting scores are recorded in one process: run delt-squeeze --forgetting without torchrun')
+    if recipe.batch_size % world(): refuse(f'the batch size {recipe.batch_size} does not split over {world()} ranks: pass a multiple of {world()}')
+    cuda = device is not None and torch.device(device).type == 'cuda'
+    if os.environ.get(SYNC_BN_ENV, '0') not in ('', '0'):
+        if not cuda: refuse(f'{SYNC_BN_ENV}=1 needs GPUs: SyncBatchNorm runs on CUDA devices only (unset it for CPU processes)')
+        model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    ids = [device] if cuda else None
+    return nn.parallel.DistributedDataParallel(model, device_ids=ids), recipe.batch_size // world()
+
+def rank_batches(train, bs, seed, epoch):
+    "This rank's (None, images, labels) batches of `bs` for `epoch` (torch's DistributedSampler, seeded), and its augmentation generator."
+    s = torch.utils.data.DistributedSampler(train, world(), rank(), shuffle=True, seed=seed, drop_last=True); s.set_epoch(epoch)
+    gen = torch.Generator().manual_seed((seed * 1_000_003 + epoch) * 1_000_033 + rank())
+    if isinstance(train, ImageTensors):
+        idx = torch.tensor(list(s)); stop = len(idx) - len(idx) % bs
+        return ((None, train.x[i], train.y[i]) for i in idx[:stop].split(bs)), gen
+    dl = torch.utils.data.DataLoader(train, bs, sampler=s, drop_last=True, num_workers=min(8, os.cpu_count() or 1))
+    return ((None, xb, yb) for xb, yb in dl), gen
+
 # %% ../nbs/03_squeeze.ipynb #874ea86c
 def _run_id(arch, dataset, recipe, seed, n_train):
     return fingerprint(dict(arch=arch, dataset=dataset, recipe=asdict(recipe), seed=seed, n_train=n_train))
@@ -175,7 +201,7 @@ def _resume(ckpt, run_id, model, opt, gen, fstate=None):
     if not ckpt.exists(): return 0, []
     try: st = torch.load(ckpt, weights_only=True)
     except Exception: return 0, []                     # an unreadable checkpoint is ignored, never trusted
-    if st.get('run_id') != run_id or (fstate is not None and 'forgetting' not in st): return 0, []
+    if st.get('run_id') != run_id or (fstate is not None and 'forgetting' not in st) or st.get('world', 1) != world(): return 0, []
     model.load_state_dict(st['model']); opt.load_state_dict(st['opt']); gen.set_state(st['gen'])
     if fstate is not None: fstate.update(st['forgetting'])
     return st['epoch'], st['history']
@@ -185,12 +211,13 @@ def _reusable(out, run_id, forgetting):
     return not forgetting or ((Path(out)/'forgetting.pt').exists() and torch.load(Path(out)/'forgetting.pt', weights_only=True)['run_id'] == run_id)
 
 def train_teacher(train, test, arch='convnet3', recipe=None, out=None, seed=0, snapshots=0, device=None, progress=True, forgetting=False):
-    "Train (or reuse, or resume) a teacher; with `forgetting`, also record every training image's forgetting events; returns (model, meta)."
-    recipe, device = recipe or default_recipe(train.info.name), torch.device(device or default_device())
+    "Train (or reuse, or resume) a teacher; with `forgetting`, also record every training image's forgetting events; returns (model, meta). In a torchrun job: DistributedDataParallel, the recipe's batch split over the ranks (`ddp_setup`)."
+    recipe, device = recipe or default_recipe(train.info.name), setup(device).device
     spec = model_spec(arch, len(train.classes), train.info.channels, train.info.size)
     run_id = _run_id(arch, train.info.name, recipe, seed, len(train))
     if forgetting and out is None: raise ValueError('forgetting scores are written beside the teacher: pass `out`')
     if forgetting and not isinstance(train, ImageTensors): raise ValueError('forgetting scores need an in-memory dataset (ImageTensors)')
+    if world() > 1: agree(dict(run_id=run_id, out=str(out), snapshots=snapshots, forgetting=forgetting), 'squeeze arguments')
     if _reusable(out, run_id, forgetting): return load_teacher(out, train.classes, device=device)  # same recipe: reuse
     seed_everything(seed); gen = torch.Generator().manual_seed(seed)
     model = create_model(**spec).to(device)
@@ -198,10 +225,10 @@ def train_teacher(train, test, arch='convnet3', recipe=None, out=None, seed=0, s
     decay = [p for p in model.parameters() if p.ndim > 1]; no_decay = [p for p in model.parameters() if p.ndim <= 1]
     opt = torch.optim.SGD([{'params': decay, 'weight_decay': recipe.weight_decay}, {'params': no_decay, 'weight_decay': 0}],
                           lr=recipe.lr, momentum=recipe.momentum, nesterov=recipe.momentum > 0)
-    ckpt = Path(out)/'checkpoint.pt' if out is not None else None
+    ckpt, net, bs = Path(out)/'checkpoint.pt' if out is not None else None, *ddp_setup(model, recipe, forgetting, device)
     fstate = forgetting_state(len(train)) if forgetting else None
     start, history = _resume(ckpt, run_id, model, opt, gen, fstate) if ckpt else (0, [])
-    steps_per_epoch = len(train) // recipe.batch_size
+    steps_per_epoch = len(train) // world() // bs
     total, warm = recipe.epochs * steps_per_epoch, round(recipe.warmup_epochs * steps_per_epoch)
     keep = _snapshot_epochs(recipe.epochs, snapshots)
     meta = dict(run_id=run_id, model=spec, arch=arch, dataset=train.info.name, classes=train.classes,
@@ -209,32 +236,35 @@ def train_teacher(train, test, arch='convnet3', recipe=None, out=None, seed=0, s
     t0 = time.time()
     for epoch in range(start, recipe.epochs):
         model.train(); seen = correct = 0; loss_sum = 0.
-        its = (indexed_batches(train, recipe.batch_size, gen) if fstate is not None else
-               ((None, xb, yb) for xb, yb in batches(train, recipe.batch_size, shuffle=True, generator=gen, drop_last=True)))
-        bar = tqdm(its, total=steps_per_epoch, desc=f'squeeze {arch} epoch {epoch+1}/{recipe.epochs}', disable=not progress, leave=False)
+        if world() > 1: its, gen = rank_batches(train, bs, seed, epoch)
+        else: its = (indexed_batches(train, recipe.batch_size, gen) if fstate is not None else
+                     ((None, xb, yb) for xb, yb in batches(train, recipe.batch_size, shuffle=True, generator=gen, drop_last=True)))
+        bar = tqdm(its, total=steps_per_epoch, desc=f'squeeze {arch} epoch {epoch+1}/{recipe.epochs}', disable=not progress or not is_main(), leave=False)
         for i, (idx, xb, yb) in enumerate(bar):
             for g in opt.param_groups: g['lr'] = lr_at(epoch * steps_per_epoch + i, total, warm, recipe.lr)
             xb, yb = augment_batch(normalize(xb.to(device), train.info), recipe.augment, gen), yb.to(device)
             with torch.autocast(device.type, torch.bfloat16, enabled=device.type == 'cuda'):
-                logits = model(xb); loss = F.cross_entropy(logits, yb, label_smoothing=recipe.label_smoothing)
+                logits = net(xb); loss = F.cross_entropy(logits, yb, label_smoothing=recipe.label_smoothing)
             opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
             seen += len(yb); correct += (logits.argmax(1) == yb).sum().item(); loss_sum += loss.item() * len(yb)
             if fstate is not None: record_predictions(fstate, idx, logits.argmax(1) == yb)
             if i % 20 == 0: bar.set_postfix(loss=f'{loss_sum/seen:.3f}', acc=f'{100*correct/seen:.1f}')
-        acc = evaluate(model, test, device=device)
+        if world() > 1: loss_sum, correct, seen = map(sum, zip(*gather((loss_sum, correct, seen))))   # over the ranks' shares
+        acc = broadcast(evaluate(model, test, device=device) if is_main() else None)              # rank 0 tests, all record it
         history.append(dict(epoch=epoch + 1, train_loss=loss_sum / max(seen, 1), train_acc=100 * correct / max(seen, 1), test_acc=acc))
-        if progress: print(f'epoch {epoch+1}/{recipe.epochs}: loss {history[-1]["train_loss"]:.3f}, train {history[-1]["train_acc"]:.2f} %, test {acc:.2f} %')
-        if out is not None:
+        if progress and is_main(): print(f'epoch {epoch+1}/{recipe.epochs}: loss {history[-1]["train_loss"]:.3f}, train {history[-1]["train_acc"]:.2f} %, test {acc:.2f} %')
+        if out is not None and is_main():                                   # rank 0 writes; the ranks' models are the same
             if epoch + 1 in keep: save_teacher(model, {**meta, 'epoch': epoch + 1, 'test_acc': acc}, out, f'teacher_ep{epoch+1}')
             with atomic_path(ckpt) as tmp:
-                torch.save(dict(run_id=run_id, model=model.state_dict(), opt=opt.state_dict(), gen=gen.get_state(),
+                torch.save(dict(run_id=run_id, model=model.state_dict(), opt=opt.state_dict(), gen=gen.get_state(), world=world(),
                                 epoch=epoch + 1, history=history, **({'forgetting': fstate} if fstate is not None else {})), tmp)
     meta.update(test_acc=history[-1]['test_acc'] if history else evaluate(model, test, device=device), history=history,
                 snapshots=[f'teacher_ep{e}' for e in keep], train_seconds=time.time() - t0, versions=package_versions())
     if fstate is not None: meta['forgetting'] = save_forgetting(fstate, train, run_id, out)
-    if out is not None:
+    if out is not None and is_main():
         meta = save_teacher(model, meta, out)
         ckpt.unlink(missing_ok=True)
+    if world() > 1: meta = broadcast(meta); barrier()
     return model.eval(), meta
 
 # %% ../nbs/03_squeeze.ipynb #03ca04f5
