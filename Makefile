@@ -49,8 +49,11 @@ check: setup
 	  echo "nbdev-clean/nbdev-export changed the files above: commit the cleaned notebooks and the exported library."; exit 1; fi
 	@echo "notebooks clean, library in sync"
 
+# The suite runs on every core (pytest-xdist; each worker gets its share of the cores): TEST_JOBS=1 runs it in one process.
+TEST_JOBS ?= auto
+
 test: check
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist worksteal
 
 clean-venv:
 	rm -rf $(VENV)
