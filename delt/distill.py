@@ -247,6 +247,6 @@ def delt_distill(dataset:str='fashion_mnist',  # a dataset name, or folder:<path
         if overwrite: (Path(out)/'checkpoint.pt').unlink(missing_ok=True)
     man = distill(data, tdir, method, ipc, out, seed=seed, progress=progress and not quiet, device=device, fmt=format, cache=cache_dir,
                   pass_images=pass_images, **kw)
-    print(f"{method}: {len(man['images'])} images ({ipc}/class) in {man['wall_seconds']:.0f} s, "
-          f"{man['image_iterations']} image-iterations (constant-MI: {man['constant_mi_image_iterations']}) -> {out}")
+    if is_main(): print(f"{method}: {len(man['images'])} images ({ipc}/class) in {man['wall_seconds']:.0f} s, "
+                        f"{man['image_iterations']} image-iterations (constant-MI: {man['constant_mi_image_iterations']}) -> {out}")
     return man

@@ -19,7 +19,7 @@ from .squeeze import load_teacher, load_forgetting, train_subset, save_teacher, 
 from .ranking import rank_classes, order_by_score
 from .mosaic import real_init, noise_init
 from .recover import recover
-from .distributed import setup, main_only
+from .distributed import setup, main_only, is_main
 from .relabel import data_hash
 from .distill import settings as preset_settings, recover_config, to_uint8, write_pngs
 from .evaluate import EvalConfig, resolve_config, train_student, load_distilled, set_ipc, schedule_stages, seeds_for, summarize
@@ -471,12 +471,12 @@ def delt_pdd(dataset:str='fashion_mnist',       # a dataset name, or folder:<pat
         b = make_base(base, **_base_settings(base, args))
         data = _real_data(dataset, teacher, n_train, data_root)
         test = get_dataset(dataset, 'test', data_root) if getattr(b, 'transition_epochs', 0) else None
-        if overwrite and Path(out).exists():
+        if overwrite and Path(out).exists() and is_main():             # under torchrun the run is rank 0's alone
             import shutil; shutil.rmtree(out)
         run = plan_pdd(data, teacher, b, stages, ipc_per_stage, out, seed, teacher_stages, forgetting_bins, test, device, progress and not quiet,
                        verbose=not quiet)
     man = run_pdd(run)
-    print(f"PDD ({base}): {stages} stages × {ipc_per_stage} images per class = {len(man['images'])} images, "
+    if is_main(): print(f"PDD ({base}): {stages} stages × {ipc_per_stage} images per class = {len(man['images'])} images, "
           f"{time.time() - t0:.0f} s; real data per stage: {', '.join(f'{f:.1%}' for f in run.fractions)} -> {stage_dir(out, stages)}")
     return man
 

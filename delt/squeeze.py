@@ -339,7 +339,8 @@ def delt_squeeze(dataset:str='fashion_mnist',    # a dataset name (delt.data.DAT
             raise UserError(f'{out} holds a teacher trained with other settings: choose another --out, or pass --overwrite to replace it')
     _, meta = train_teacher(train, test, teacher_arch, recipe, out, seed=seed, snapshots=snapshots, device=device, forgetting=forgetting,
                             progress=progress and not quiet)
-    save_json(dict(test_acc=meta['test_acc'], dataset=meta['dataset'], arch=teacher_arch, classes=meta['classes'],
-                   history=meta['history'], recipe=meta['recipe'], train_seconds=meta.get('train_seconds')), Path(out)/'metrics.json')
-    print(f"{teacher_arch} teacher on {dataset}: test accuracy {meta['test_acc']:.2f} % -> {out}")
+    if is_main():                                          # under torchrun: one report, written once
+        save_json(dict(test_acc=meta['test_acc'], dataset=meta['dataset'], arch=teacher_arch, classes=meta['classes'],
+                       history=meta['history'], recipe=meta['recipe'], train_seconds=meta.get('train_seconds')), Path(out)/'metrics.json')
+        print(f"{teacher_arch} teacher on {dataset}: test accuracy {meta['test_acc']:.2f} % -> {out}")
     return meta
