@@ -330,7 +330,7 @@ def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=Tru
                 if s <= it: opt.param_groups[g]['lr'] = cosine_lr(it - s, cfg.mi - s, cfg.lr)
             act = [r for r in refs if r.b.start <= it]
             sizes = [len(r.flabel) + int((r.join <= it).sum()) for r in act]
-            opt.zero_grad(set_to_none=True); ce_all, bn_all = [torch.full((0,), torch.nan)], [torch.full((0,), torch.nan)]
+            opt.zero_grad(set_to_none=True); ce_all = [torch.full((0,), torch.nan, device=dev)]; bn_all = list(ce_all)   # none active on this rank yet: nan
             new = sum(sizes) - sum(len(r.flabel) for r in act)             # active images that are optimised
             for bids, bounds in pass_plan(sizes, P):
                 xs, ys = _step_inputs([act[i] for i in bids], params, fz, cfg, it, x0.shape[-1])
@@ -340,7 +340,7 @@ def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=Tru
                     ce, bn = batch_losses(teacher, hooks, [x[a:b] for a, b in zip(bounds, bounds[1:])],
                                           [seg[a:b] for a, b in zip(bounds, bounds[1:])], torch.cat(ys).to(dev), len(bids), cfg.first_bn_mul)
                 (ce + cfg.r_bn * bn).sum().backward()
-                ce_all.append(ce.detach().cpu()); bn_all.append(bn.detach().cpu())
+                ce_all.append(ce.detach()); bn_all.append(bn.detach())         # on the device: one sync per iteration, not per pass
             opt.step()
             with torch.no_grad():
                 for g, s in enumerate(starts):
