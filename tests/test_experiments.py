@@ -74,3 +74,10 @@ def test_dry_run_lists_the_runs_and_writes_nothing(tmp_path, monkeypatch):
     assert code == 0, err
     assert 'methods: 4 runs (0 done), nothing run' in out and f"todo  {tmp_path/'grid'/'method-rded_ipc-2'}" in out, out
     assert not (tmp_path/'grid').exists()
+
+def test_papermill_sees_every_parameter_of_every_experiment():
+    "papermill -p works (no 'unknown parameter' warning) only for the lines its parser reads: e.g. no '=' inside a comment or a string."
+    import papermill
+    from delt.experiments import default_params
+    for nb in sorted(Path(__file__).parent.parent.glob('nbs/experiments/*.ipynb')):
+        assert set(default_params(nb)) <= set(papermill.inspect_notebook(str(nb))), nb.name
