@@ -6,11 +6,13 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.delt-installed
 # make demo: DELT on Fashion-MNIST at IPC 10 through delt.pipeline (one progress bar per stage, then the summary) with
-# values scaled to a CPU: a one-epoch teacher (trained on the first run, then reused from outputs/cache), 500 ranked
-# candidates per class, MI 300 / RI 100, students for 60 epochs over 2 seeds, tested once at the end on 2 000 evenly spaced
-# test images, next to a random-real baseline and the hard-label context (60 epochs; DD-Ranking's scores).
+# values scaled to a CPU so that it ends within 5 minutes on 2 cores after setup: a seeded subset of 20 000 training images
+# (teacher, ranking and random real all draw from it), a two-epoch teacher (trained on the first run, then reused from
+# outputs/cache), 500 ranked candidates per class, MI 300 / RI 100, students for 60 epochs over 2 seeds, tested once at the
+# end on 2 000 evenly spaced test images, next to a random-real baseline and the hard-label context (60 epochs;
+# DD-Ranking's scores).
 DEMO_OUT    ?= outputs/demo/fashion_mnist_delt_ipc10
-DEMO_PARAMS ?= ipc=10 teacher_epochs=1 mipc=500 mi=300 ri=100 eval_epochs=60 eval_every=60 hard_epochs=60 seeds=2 n_test=2000
+DEMO_PARAMS ?= ipc=10 n_train=20000 teacher_epochs=2 mipc=500 mi=300 ri=100 eval_epochs=60 eval_every=60 hard_epochs=60 seeds=2 n_test=2000
 # make experiments GRID=<experiment> [PARAMS="key=value …"]: an experiment notebook of nbs/experiments (methods,
 # ablations, cross_arch, compute, diversity, pdd, distill) with its full values, then outputs/RESULTS.md (report.ipynb).
 GRID   ?= methods

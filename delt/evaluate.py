@@ -530,9 +530,9 @@ def full_data_accuracy(full_acc=None, student=None, teacher_meta=None, teacher_a
         from delt.squeeze import train_teacher, default_recipe
         d = Path(cache or 'outputs/cache/baselines').parent/'full_data'/_safe_name(f'{train.info.name}_{student}_{data_hash(train)}')
         model, _ = train_teacher(train, test, student, default_recipe(train.info.name), d, seed=0, device=device, progress=progress)
-        return evaluate(model, test, device=device), f'{student} trained once with hard labels on the full training set (cached in {d})'
+        return evaluate(model, test, device=device), f'{student} trained once with hard labels on all {len(train)} training images in use (cached in {d})'
     if tm.get('arch') == student and train is not None and tm.get('n_train') == len(train) and teacher_acc is not None:
-        return float(teacher_acc), "the teacher's: the student's architecture, trained with hard labels on the full training set"
+        return float(teacher_acc), f"the teacher's: the student's architecture, trained with hard labels on all {len(train)} training images in use"
     return None, ("unknown: the teacher is not the student's architecture trained on all the training data; "
                   "pass --full-acc PERCENT, or --full-acc train to train it once (cached)")
 
