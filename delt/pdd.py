@@ -477,7 +477,7 @@ def delt_pdd(dataset:str='fashion_mnist',       # a dataset name, or folder:<pat
                        verbose=not quiet)
     man = run_pdd(run)
     if is_main(): print(f"PDD ({base}): {stages} stages × {ipc_per_stage} images per class = {len(man['images'])} images, "
-          f"{time.time() - t0:.0f} s; real data per stage: {', '.join(f'{f:.1%}' for f in run.fractions)} -> {stage_dir(out, stages)}")
+                        f"{time.time() - t0:.0f} s; real data per stage: {', '.join(f'{f:.1%}' for f in run.fractions)} -> {stage_dir(out, stages)}")
     return man
 
 # %% ../nbs/09_pdd.ipynb #f8b2d4c6

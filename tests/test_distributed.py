@@ -45,3 +45,12 @@ def test_ranks_with_different_arguments_are_refused(tmp_path, teacher):
     assert r.stderr.count('delt-distill: error: the ranks of this torchrun job disagree on the distill arguments: '
                           'rank 1 was started with settings.ipc=3 but rank 0 with settings.ipc=2') == 1, r.stderr[-3000:]
     assert 'exitcode  : 2' in r.stderr and not (tmp_path/'set'/'manifest.json').exists()
+
+def test_a_torchrun_command_reports_once(tmp_path, teacher):
+    "Both ranks run delt-distill; the result line is printed by rank 0 alone, and the set is written once."
+    cmd = (f'exec {BIN}/delt-distill --teacher {teacher} --ipc 2 --mi 2 --ri 1 --mipc 20 --device cpu --no-progress '
+           f'--cache-dir {tmp_path}/cache --out {tmp_path}/set')
+    r = torchrun('--no-python', 'sh', '-c', cmd, timeout=600)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    assert r.stdout.count('image-iterations (constant-MI:') == 1, r.stdout
+    assert (tmp_path/'set'/'manifest.json').exists()
