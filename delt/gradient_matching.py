@@ -17,6 +17,7 @@ from .models import create_model, bn_layers
 from .dsa import DSA_STRATEGY, dsa, siamese_dsa
 from .mosaic import noise_init
 from .evaluate import save_set
+from .distill import to_uint8
 from .pdd import Base, StageInput, StageOutput
 
 # %% auto #0
@@ -216,9 +217,9 @@ def random_init(data, n, seed, allowed=None, used=None):
     return torch.stack([normalize(data.x[p], data.info) for p in picks]), torch.cat(picks)
 
 def save_synthetic(images, data, out, method, **extra):
-    "Write images (classes, n, C, H, W; normalised) as a set of `data`'s classes at `out` (atomically); returns `out`."
+    "Write images (classes, n, C, H, W; normalised, clamped to [0, 1] pixels) as a set of `data`'s classes at `out` (atomically); returns `out`."
     k, n = images.shape[:2]
-    x = (denormalize(images.detach().cpu().reshape(-1, *images.shape[2:]), data.info) * 255).round().to(torch.uint8)
+    x = to_uint8(images.detach().cpu(), data.info).reshape(-1, *images.shape[2:])   # clamped to [0, 1] first: no wrap-around
     with atomic_dir(out) as tmp:
         save_set(ImageTensors(x, torch.arange(k).repeat_interleave(n), data.classes, data.info, 'distilled'), tmp,
                  dict(method=method, versions=package_versions(), **extra))
