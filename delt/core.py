@@ -6,13 +6,14 @@ Docs: https://delt-dd.github.io/delt/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #145498f1
 from __future__ import annotations
-import contextlib, hashlib, importlib.util, json, os, pathlib, platform, random, shutil, tempfile
+import contextlib, hashlib, importlib.util, json, os, pathlib, platform, random, shutil, sys, tempfile, time
 from pathlib import Path
 import numpy as np, torch
+import tqdm.auto as _tqdm_auto
 
 # %% auto #0
-__all__ = ['torchvision_ops_loadable', 'ensure_torchvision', 'atomic_path', 'save_json', 'load_json', 'atomic_dir',
-           'seed_everything', 'default_device', 'fingerprint', 'sha256_file', 'package_versions']
+__all__ = ['LOG_EVERY', 'torchvision_ops_loadable', 'ensure_torchvision', 'atomic_path', 'save_json', 'load_json', 'atomic_dir',
+           'seed_everything', 'default_device', 'fingerprint', 'sha256_file', 'package_versions', 'set_output', 'tqdm']
 
 # %% ../nbs/00_core.ipynb #ef01e329
 _TV_SCHEMAS = ("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
@@ -65,13 +66,17 @@ def load_json(path):
     return json.loads(Path(path).read_text())
 
 # %% ../nbs/00_core.ipynb #8dc95a3f
+def _umask() -> int:
+    u = os.umask(0); os.umask(u); return u
+
 @contextlib.contextmanager
 def atomic_dir(path):
-    "Yield a temporary folder beside `path`; on success it replaces `path`, on error it is removed."
+    "Yield a temporary folder beside `path`; on success it replaces `path` (with the mode a plain mkdir gives), on error it is removed."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.'))
     try:
         yield tmp
+        os.chmod(tmp, 0o777 & ~_umask())   # mkdtemp makes 0700, which would survive the rename: colleagues could not read it
         if path.exists(): shutil.rmtree(path)
         os.replace(tmp, path)
     finally:
@@ -102,3 +107,44 @@ def package_versions() -> dict:
     import torchvision, timm, delt
     return dict(python=platform.python_version(), torch=torch.__version__, torchvision=torchvision.__version__,
                 timm=timm.__version__, numpy=np.__version__, delt=delt.__version__)
+
+# %% ../nbs/00_core.ipynb #4dd69d20
+_OUTPUT = dict(bars=True, notes=True)
+LOG_EVERY = 10.0            # seconds between two lines of a progress bar that writes to a file or a pipe
+
+def set_output(bars=None, notes=None) -> dict:
+    "Turn every progress bar (`bars`) and every note (`notes`) of this process on or off (None: unchanged); returns the switches."
+    if bars is not None: _OUTPUT['bars'] = bool(bars)
+    if notes is not None: _OUTPUT['notes'] = bool(notes)
+    return dict(_OUTPUT)
+
+def _is_tty(f) -> bool:
+    try: return bool(f.isatty())
+    except (AttributeError, ValueError): return False
+
+class tqdm(_tqdm_auto.tqdm):
+    "tqdm.auto's bar that obeys `set_output(bars=False)` and writes whole lines, at most every `LOG_EVERY` s, to a non-terminal."
+    def __init__(self, *args, **kw):
+        if not _OUTPUT['bars']: kw['disable'] = True
+        self._log, self._last_line, self._last_n = self._logs_to(kw.get('file')), 0.0, None
+        super().__init__(*args, **kw)
+    @staticmethod
+    def _logs_to(f) -> bool:
+        return not _is_tty(f or sys.stderr) and 'notebook' not in _tqdm_auto.tqdm.__module__
+    def refresh(self, nolock=False, lock_args=None):
+        "Redraw the bar; in a log, only when `LOG_EVERY` seconds have passed since its last line."
+        if getattr(self, '_log', False) and time.time() - self._last_line < LOG_EVERY: return False
+        return super().refresh(nolock, lock_args)
+    def display(self, msg=None, pos=None):
+        "Draw the bar; in a log, one whole line (nothing for the blank a finished bar would clear itself with)."
+        if not getattr(self, '_log', False): return super().display(msg, pos)
+        if msg == '': return False
+        self.fp.write((self.__str__() if msg is None else msg) + '\n'); self.fp.flush()
+        self._last_line, self._last_n = time.time(), self.n
+        return True
+    def close(self):
+        "Finish the bar; in a log, its final state once (if not already the last line), and no trailing blank line."
+        if getattr(self, '_log', False) and not self.disable:
+            if self.n != self._last_n: self.display()
+            self.leave = False
+        return super().close()

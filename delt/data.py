@@ -6,7 +6,7 @@ Docs: https://delt-dd.github.io/delt/data.html.md"""
 
 # %% ../nbs/01_data.ipynb #342d0a6c
 from __future__ import annotations
-import contextlib, gzip, hashlib, os, pickle, shutil, sys, urllib.request
+import contextlib, gzip, hashlib, os, pickle, shutil, sys, tempfile, urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -18,14 +18,15 @@ from fastcore.script import is_cli
 from .core import *
 
 # %% auto #0
-__all__ = ['FMNIST_CLASSES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'DATASETS', 'USER_MISTAKES', 'DELT_PROGS', 'OPTION_CHECKS',
-           'RENAMED', 'DEBIAN_FMNIST', 'IMG_EXTS', 'FOLDER_IN_MEMORY_MB', 'DatasetInfo', 'register_dataset',
-           'UserError', 'one_line', 'cli_errors', 'one_line_parse_errors', 'option_name', 'check_options', 'note',
-           'take_renamed', 'old', 'negated', 'ImageTensors', 'from_tensors', 'normalize', 'denormalize', 'read_idx',
-           'load_idx_dataset', 'load_cifar', 'load_tiny_imagenet', 'folder_classes', 'list_images', 'eval_view',
-           'ImageFolderData', 'file_list_key', 'dataset_key', 'load_image_folder', 'canonical_name', 'source_checkout',
-           'cache_dir', 'cache_root', 'file_lock', 'available_bytes', 'is_grey', 'detect_channels', 'folder_stats',
-           'infer_size', 'folder_info', 'dataset_info', 'get_dataset', 'batches']
+__all__ = ['FMNIST_CLASSES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'DATASETS', 'USER_MISTAKES', 'STOPPED', 'DELT_PROGS',
+           'OPTION_CHECKS', 'RENAMED', 'DEBIAN_FMNIST', 'IMG_EXTS', 'FOLDER_IN_MEMORY_MB', 'DatasetInfo',
+           'register_dataset', 'UserError', 'one_line', 'cli_errors', 'read_image', 'module_prog', 'interrupted_hook',
+           'one_line_parse_errors', 'option_name', 'check_out', 'check_options', 'note', 'take_renamed', 'old',
+           'negated', 'ImageTensors', 'from_tensors', 'normalize', 'denormalize', 'read_idx', 'load_idx_dataset',
+           'load_cifar', 'load_tiny_imagenet', 'folder_classes', 'list_images', 'eval_view', 'ImageFolderData',
+           'file_list_key', 'dataset_key', 'load_image_folder', 'canonical_name', 'source_checkout', 'cache_dir',
+           'cache_root', 'file_lock', 'available_bytes', 'is_grey', 'detect_channels', 'folder_stats', 'infer_size',
+           'folder_info', 'dataset_info', 'get_dataset', 'batches']
 
 # %% ../nbs/01_data.ipynb #5c91f7d3
 FMNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
@@ -60,22 +61,56 @@ class UserError(ValueError):
 USER_MISTAKES = (UserError, KeyError, ValueError, FileNotFoundError, NotADirectoryError)
 
 def one_line(e) -> str:
-    "The message of exception `e` on one line (a KeyError's message without its quotes)."
-    return ' '.join(str(e.args[0] if e.args else e).split())
+    "The message of exception `e` on one line (a KeyError's message without its quotes; a DataLoader worker's: the original's)."
+    msg = str(e.args[0] if e.args else e)
+    if 'Original Traceback' in msg:                 # re-raised from a DataLoader worker: its last line is the original error
+        last = msg.strip().splitlines()[-1]; msg = last.split(': ', 1)[1] if ': ' in last else last
+    return ' '.join(msg.split())
+
+STOPPED = '{prog}: stopped (Ctrl-C); run the same command to resume from its last checkpoint (finished work is kept)'
 
 @contextlib.contextmanager
 def cli_errors(command, prog=None, kinds=(UserError,)):
     "While `command` runs as a console script, exceptions of `kinds` become `prog: error: <message>` on stderr and exit status 2."
     try: yield
+    except KeyboardInterrupt:
+        if not is_cli(command): raise
+        print(STOPPED.format(prog=prog or command.__name__.replace("_", "-")), file=sys.stderr, flush=True)
+        raise SystemExit(130) from None             # 128 + SIGINT, as a shell reports an interrupted program
     except kinds as e:
         if not is_cli(command): raise
         print(f'{prog or command.__name__.replace("_", "-")}: error: {one_line(e)}', file=sys.stderr, flush=True)
         raise SystemExit(2) from None
 
-# %% ../nbs/01_data.ipynb #db354acf
-DELT_PROGS = ('pipeline.py', 'experiments.py')      # the argparse prog of `python -m delt.<module>`; console scripts are delt-*
+# %% ../nbs/01_data.ipynb #c52aa27f
+def read_image(path, mode=None, header_only=False):
+    "The PIL image at `path`, decoded (and converted to `mode`); a file PIL cannot read is a `UserError` naming it and what to do."
+    try:
+        im = Image.open(path)
+        if not header_only:
+            im.load()
+            if mode: im = im.convert(mode)
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as e:
+        raise UserError(f'{path}: cannot read this image ({one_line(e)}): delete it or replace it with a good copy, '
+                        f'then run the same command again') from None
+    return im
 
-def _is_delt_prog(prog): return str(prog).startswith('delt-') or str(prog) in DELT_PROGS
+# %% ../nbs/01_data.ipynb #db354acf
+DELT_PROGS = ('pipeline.py', 'experiments.py')      # the bare script names of `python -m delt.<module>`; console scripts are delt-*
+
+def _is_delt_prog(prog): return str(prog).startswith(('delt-', 'python -m delt.')) or str(prog) in DELT_PROGS
+
+def module_prog(name) -> str:
+    "Name `python -m delt.<name>` as typed in its --help and errors (argparse would say `<name>.py`); returns that name."
+    prog = f'python -m delt.{name}'
+    if sys.argv and Path(sys.argv[0]).name == f'{name}.py': sys.argv[0] = prog
+    return prog
+
+def interrupted_hook(kind, e, tb, _plain=sys.excepthook):
+    "`sys.excepthook` for delt's commands: Ctrl-C anywhere in a command is the one line `STOPPED`, not a traceback."
+    prog = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ''
+    if issubclass(kind, KeyboardInterrupt) and _is_delt_prog(prog): print(STOPPED.format(prog=prog), file=sys.stderr, flush=True)
+    else: _plain(kind, e, tb)
 
 def one_line_parse_errors():
     "Make argparse's errors for delt's commands one line (`prog: error: …; see prog --help`) with exit status 2; others unchanged."
@@ -89,6 +124,7 @@ def one_line_parse_errors():
     argparse.ArgumentParser.error = error
 
 one_line_parse_errors()
+if sys.excepthook is sys.__excepthook__: sys.excepthook = interrupted_hook
 
 # %% ../nbs/01_data.ipynb #94911640
 _COUNT = ('teacher_epochs', 'eval_epochs', 'hard_epochs', 'expert_epochs', 'epochs_per_stage', 'teacher_batch_size', 'batch_size',
@@ -124,18 +160,35 @@ def _ok(kind, v):
         return isinstance(v, (list, tuple)) and len(v) > 0 and all(_whole(s) for s in v) and len(set(v)) == len(v)
     raise ValueError(f'unknown kind {kind!r}')
 
+def check_out(out, option='--out'):
+    "Refuse (a `UserError`) an output folder that is an existing file, or that cannot be created or written; returns `out`."
+    p = Path(out).expanduser().absolute()
+    if p.exists() and not p.is_dir(): raise UserError(f'{option} {out} is a file, not a folder: choose another {option}')
+    top = p
+    while not top.exists(): top = top.parent
+    if not top.is_dir(): raise UserError(f'{option} {out} cannot be created: {top} is a file, not a folder: choose another {option}')
+    try:
+        with tempfile.TemporaryFile(dir=top): pass           # a real write: permissions, read-only filesystems, quotas
+    except OSError as e:
+        raise UserError(f'{option} {out} cannot be written ({top}: {e.strerror or e}): choose a folder you can write to') from None
+    return out
+
 def check_options(values: dict, cli=True, zero_ok=(), checks=None) -> dict:
-    "Check every setting of `values` that `OPTION_CHECKS` (or `checks`) knows (None: the default); a `UserError` names the first bad one. Returns `values`."
+    "Check every setting of `values` that `OPTION_CHECKS` (or `checks`) knows, and the output folder (`out`, `out_dir`); a `UserError` names the first bad one. `progress`/`quiet` among them set the process's bars and notes (`set_output`). Returns `values`."
     for k, v in values.items():
         kind = (checks or OPTION_CHECKS).get(k)
         if kind is None or v is None: continue
         if kind == 'count' and k in zero_ok: kind = 'count0'
         if not _ok(kind, v): raise UserError(f'{option_name(k, cli)} must be {_NEEDS[kind]}, not {v!r}')
+    for k in ('out', 'out_dir'):
+        if isinstance(values.get(k), (str, Path)) and str(values[k]): check_out(values[k], option_name(k, cli))
+    if 'quiet' in values or 'progress' in values:
+        quiet = bool(values.get('quiet')); set_output(bars=values.get('progress', True) is not False and not quiet, notes=not quiet)
     return values
 
 def note(prog, msg):
-    "One line on stderr that is not an error (a deprecated spelling, what was inferred)."
-    print(f'{prog}: note: {msg}', file=sys.stderr, flush=True)
+    "One line on stderr that is not an error (a deprecated spelling, what was inferred); none after `set_output(notes=False)` (--quiet)."
+    if set_output()['notes']: print(f'{prog}: note: {msg}', file=sys.stderr, flush=True)
 
 def take_renamed(values: dict, command: str, defaults=None, quiet=False) -> dict:
     "Move old spellings (`RENAMED[command]`) in `values` to their names, one note on stderr each; old and new both given is a `UserError`."
@@ -291,7 +344,7 @@ register_dataset(DatasetInfo('cifar100', 32, 3, _CIFAR_MEAN, _CIFAR_STD, 100, lo
 def _decode(paths, size, desc):
     out = np.empty((len(paths), size, size, 3), np.uint8)
     for i, p in enumerate(tqdm(paths, desc=desc, leave=False, disable=len(paths) < 1000)):
-        im = Image.open(p).convert('RGB')
+        im = read_image(p, 'RGB')
         out[i] = np.asarray(im if im.size == (size, size) else im.resize((size, size), Image.BILINEAR))
     return torch.from_numpy(out).permute(0, 3, 1, 2).contiguous()
 
@@ -355,7 +408,7 @@ class ImageFolderData(Dataset):
     def __len__(self): return len(self.items)
     def __getitem__(self, i):
         p, c = self.items[i]
-        im = self.transform(Image.open(p).convert('RGB' if self.info.channels == 3 else 'L'))
+        im = self.transform(read_image(p, 'RGB' if self.info.channels == 3 else 'L'))
         a = np.asarray(im, np.uint8)
         return torch.from_numpy(a.reshape(a.shape[0], a.shape[1], -1).copy()).permute(2, 0, 1), c
     def class_indices(self, c):
@@ -454,9 +507,9 @@ def available_bytes(device='cpu') -> int:
 
 def is_grey(path) -> bool:
     "Is the image at `path` grey (a grey mode, or colour with three equal channels)?"
-    im = Image.open(path)
+    im = read_image(path, header_only=True)
     if im.mode in ('L', '1', 'I', 'I;16', 'F', 'LA'): return True
-    a = np.asarray(im.convert('RGB'), np.int16)
+    a = np.asarray(read_image(path, 'RGB'), np.int16)
     return bool((a[..., 0] == a[..., 1]).all() and (a[..., 1] == a[..., 2]).all())
 
 def detect_channels(paths, k=32) -> int:
@@ -482,7 +535,7 @@ def folder_stats(items, size, channels, progress=True) -> dict:
 def infer_size(paths, k=32) -> int:
     "The image side of a folder: the most common shorter side of up to `k` (evenly spread) images (PIL reads only their headers)."
     pick = np.unique(np.linspace(0, len(paths) - 1, min(k, len(paths))).round().astype(int))
-    sides = [min(Image.open(paths[i]).size) for i in pick]
+    sides = [min(read_image(paths[i], header_only=True).size) for i in pick]
     return max(set(sides), key=sides.count)
 
 _INFERRED = set()
