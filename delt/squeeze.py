@@ -8,6 +8,7 @@ Docs: https://delt-dd.github.io/delt/squeeze.html.md"""
 from __future__ import annotations
 import math, os, time
 from dataclasses import dataclass, asdict, field
+from typing import Annotated
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 from safetensors.torch import save_file, load_file
@@ -21,10 +22,11 @@ from .relabel import data_hash
 from .distributed import setup, world, rank, is_main, agree, refuse, gather, broadcast, barrier
 
 # %% auto #0
-__all__ = ['SYNC_BN_ENV', 'DEMO_RUN', 'Recipe', 'default_recipe', 'lr_at', 'augment_batch', 'evaluate', 'save_teacher',
-           'CheckpointError', 'load_teacher', 'forgetting_state', 'record_predictions', 'indexed_batches',
-           'save_forgetting', 'load_forgetting', 'ddp_setup', 'rank_batches', 'train_teacher', 'train_subset',
-           'training_bytes', 'check_training_memory', 'teacher_folder', 'delt_squeeze']
+__all__ = ['WARMUP_FRACTION', 'SYNC_BN_ENV', 'DEMO_RUN', 'Recipe', 'default_recipe', 'warmup_epochs', 'warmup_steps', 'lr_at',
+           'augment_batch', 'evaluate', 'save_teacher', 'CheckpointError', 'load_teacher', 'forgetting_state',
+           'record_predictions', 'indexed_batches', 'save_forgetting', 'load_forgetting', 'ddp_setup', 'rank_batches',
+           'fit_batch', 'train_teacher', 'train_subset', 'training_bytes', 'check_training_memory', 'teacher_folder',
+           'delt_squeeze']
 
 # %% ../nbs/03_squeeze.ipynb #c854bfcf
 @dataclass
@@ -53,6 +55,16 @@ def default_recipe(dataset: str, **overrides) -> Recipe:
     return Recipe(**{**asdict(r), **{k: v for k, v in overrides.items() if v is not None}})
 
 # %% ../nbs/03_squeeze.ipynb #20a55d42
+WARMUP_FRACTION = 0.1     # the warm-up is at most this fraction of the run (SRe2L/DELT Tiny-ImageNet teachers: 5 of 50 epochs)
+
+def warmup_epochs(recipe) -> float:
+    "The warm-up of `recipe` in epochs: its `warmup_epochs`, at most `WARMUP_FRACTION` of its `epochs`."
+    return min(recipe.warmup_epochs, WARMUP_FRACTION * recipe.epochs)
+
+def warmup_steps(recipe, steps_per_epoch) -> int:
+    "The warm-up of `recipe` in optimiser steps."
+    return round(warmup_epochs(recipe) * steps_per_epoch)
+
 def lr_at(step, total, warmup, lr):
     "Learning rate at optimiser `step` of `total`, with `warmup` warm-up steps."
     if step < warmup: return lr * (step + 1) / warmup
@@ -99,12 +111,19 @@ def save_teacher(model, meta, out, name='teacher'):
 class CheckpointError(ValueError):
     "A teacher checkpoint that is missing, truncated, corrupt or for other classes; the message says what to do."
 
+def _names(cs, k=4): return ', '.join(map(str, cs[:k])) + (', …' if len(cs) > k else '')
+
 def _check_classes(meta, classes, where):
-    if classes is not None and list(classes) != list(meta['classes']):
-        diff = [(i, a, b) for i, (a, b) in enumerate(zip(meta['classes'], classes)) if a != b][:3]
-        raise ValueError(f'{where} was trained with a different class list than this dataset '
-                         f'({len(meta["classes"])} vs {len(classes)} classes; first differences (index, teacher, dataset): {diff}). '
-                         f'Evaluating it here would silently mislabel: use the dataset it was trained on, or re-run delt-squeeze.')
+    t, d = list(meta['classes']), list(classes) if classes is not None else None
+    if d is None or t == d: return
+    if len(t) != len(d): what = f'{len(t)} classes ({_names(t)}) and this dataset has {len(d)} ({_names(d)})'
+    else:
+        i = next(i for i, (a, b) in enumerate(zip(t, d)) if a != b)
+        what = f'other classes or another class order (class {i} is {t[i]!r} for the teacher, {d[i]!r} here)'
+    raise ValueError(f'{where} was trained on {what}: its predictions would name the wrong classes. Use the dataset it was '
+                     f'trained on ({meta.get("dataset", "see its teacher.json")}), or train a teacher on this one with delt-squeeze')
+
+_TEACHER_KEYS = ('weights', 'sha256', 'model', 'classes')
 
 def load_teacher(path, classes=None, name='teacher', device='cpu'):
     "Load the teacher in directory `path` (eval mode); check its class list against `classes` if given."
@@ -112,6 +131,8 @@ def load_teacher(path, classes=None, name='teacher', device='cpu'):
     if not jf.exists(): raise FileNotFoundError(f'no teacher at {path} ({jf.name} missing): train one with `delt-squeeze --out {path}`')
     try: meta = load_json(jf)
     except ValueError as e: raise CheckpointError(f'{jf} is corrupt ({e}); delete {path} and re-run delt-squeeze') from None
+    miss = [k for k in _TEACHER_KEYS if not isinstance(meta, dict) or k not in meta]
+    if miss: raise CheckpointError(f'{jf} is not a teacher file delt wrote (it lacks {", ".join(miss)}); delete {path} and re-run delt-squeeze')
     wf = path/meta['weights']
     if not wf.exists() or sha256_file(wf) != meta['sha256']:
         raise CheckpointError(f'{wf} is missing, truncated or corrupt (sha256 differs from {jf.name}); delete {path} and re-run delt-squeeze')
@@ -192,7 +213,18 @@ def rank_batches(train, bs, seed, epoch):
 
 # %% ../nbs/03_squeeze.ipynb #874ea86c
 def _run_id(arch, dataset, recipe, seed, n_train):
-    return fingerprint(dict(arch=arch, dataset=dataset, recipe=asdict(recipe), seed=seed, n_train=n_train))
+    d = dict(arch=arch, dataset=dataset, recipe=asdict(recipe), seed=seed, n_train=n_train)
+    if warmup_epochs(recipe) != recipe.warmup_epochs: d['warmup'] = warmup_epochs(recipe)   # only where the cap shortens it
+    return fingerprint(d)
+
+def fit_batch(recipe, n, prog='delt'):
+    "`recipe` with its batch capped to the `n` training images (a whole multiple of the ranks), said in one note; too few images is a `UserError`."
+    if n < world(): raise UserError(f'{n} training images cannot give every one of {world()} processes an image: use more training images')
+    if recipe.batch_size <= n: return recipe
+    bs = n - n % world()
+    note(prog, f'a batch of {recipe.batch_size} images is more than the {n} training images (the last incomplete batch of an epoch '
+               f'is dropped, so no step would be made): training in batches of {bs}, one step per epoch')
+    return Recipe(**{**asdict(recipe), 'batch_size': bs})
 
 def _snapshot_epochs(epochs, k):
     return sorted({round(epochs * (i + 1) / k) for i in range(k)}) if k else []
@@ -212,7 +244,7 @@ def _reusable(out, run_id, forgetting):
 
 def train_teacher(train, test, arch='convnet3', recipe=None, out=None, seed=0, snapshots=0, device=None, progress=True, forgetting=False):
     "Train (or reuse, or resume) a teacher; with `forgetting`, also record every training image's forgetting events; returns (model, meta). In a torchrun job: DistributedDataParallel, the recipe's batch split over the ranks (`ddp_setup`)."
-    recipe, device = recipe or default_recipe(train.info.name), setup(device).device
+    recipe, device = fit_batch(recipe or default_recipe(train.info.name), len(train)), setup(device).device
     spec = model_spec(arch, len(train.classes), train.info.channels, train.info.size)
     run_id = _run_id(arch, train.info.name, recipe, seed, len(train))
     if forgetting and out is None: raise ValueError('forgetting scores are written beside the teacher: pass `out`')
@@ -228,8 +260,11 @@ def train_teacher(train, test, arch='convnet3', recipe=None, out=None, seed=0, s
     ckpt, net, bs = Path(out)/'checkpoint.pt' if out is not None else None, *ddp_setup(model, recipe, forgetting, device)
     fstate = forgetting_state(len(train)) if forgetting else None
     start, history = _resume(ckpt, run_id, model, opt, gen, fstate) if ckpt else (0, [])
+    if start: note('delt', f'resumed the teacher in {out} from epoch {start} of {recipe.epochs} (its checkpoint)')
     steps_per_epoch = len(train) // world() // bs
-    total, warm = recipe.epochs * steps_per_epoch, round(recipe.warmup_epochs * steps_per_epoch)
+    total, warm = recipe.epochs * steps_per_epoch, warmup_steps(recipe, steps_per_epoch)
+    if total == 0: raise UserError(f'{len(train)} training images in batches of {recipe.batch_size} make no optimiser step: '
+                                   f'lower --teacher-batch-size')            # never save a teacher that did not train
     keep = _snapshot_epochs(recipe.epochs, snapshots)
     meta = dict(run_id=run_id, model=spec, arch=arch, dataset=train.info.name, classes=train.classes,
                 mean=list(train.info.mean), std=list(train.info.std), recipe=asdict(recipe), seed=seed, n_train=len(train))
@@ -299,11 +334,22 @@ def teacher_folder(path, option='--teacher') -> Path:
     if not path: raise UserError(f'{option} DIR is required: {hint}')
     p = Path(path).expanduser(); j = p/'teacher.json'
     if not j.exists(): raise UserError(f'no teacher at {path} (teacher.json missing): {hint}')
-    m = load_json(j)
+    try: m = load_json(j)
+    except ValueError: raise UserError(f'{j} is not valid JSON: delete {p} and train the teacher again with delt-squeeze') from None
+    if not isinstance(m, dict): raise UserError(f'{j} is not a teacher file delt wrote: delete {p} and train the teacher again with delt-squeeze')
     return Path(m['path']).expanduser() if 'weights' not in m and m.get('path') else p
 
+def _dataset_help():
+    return f"a dataset: {', '.join(sorted(DATASETS))}; or folder:<path>[@size] (no @size: the files' size) (default: fashion_mnist)"
+
+def _flip_note(dataset, info, recipe, augment):
+    "The note for grey data trained with flips (which change digits and letters) when the user did not choose --augment."
+    if augment is None and info.channels == 1 and 'flip' in recipe.augment and canonical_name(dataset) != 'fashion_mnist':
+        return (f'{dataset} is grey: the teacher trains with random horizontal flips (the recipe\'s {recipe.augment}); '
+                f'for digits or text, where a flip changes the class, pass --augment none')
+
 @call_parse
-def delt_squeeze(dataset:str='fashion_mnist',    # a dataset name (delt.data.DATASETS), or folder:<path>[@size] (no @size: the files' size)
+def delt_squeeze(dataset:Annotated[str, {'help': _dataset_help()}]='fashion_mnist',
                  teacher_arch:str='convnet3',     # the teacher's architecture: convnetD[_in][_dc], or a timm or torchvision model name
                  out:str='outputs/teachers/fashion_mnist_convnet3', # the teacher's folder (teacher.json, teacher.safetensors, metrics.json)
                  teacher_epochs:int=None,         # training epochs (default: the dataset's recipe; Fashion-MNIST 10)
@@ -333,14 +379,19 @@ def delt_squeeze(dataset:str='fashion_mnist',    # a dataset name (delt.data.DAT
         train, test = get_dataset(dataset, 'train', data_root), get_dataset(dataset, 'test', data_root)
         train = train_subset(train, n_train, seed)
         recipe = default_recipe(dataset, epochs=teacher_epochs, batch_size=teacher_batch_size, lr=lr, weight_decay=weight_decay, augment=augment)
+        recipe = fit_batch(recipe, len(train), 'delt-squeeze')
         check_training_memory(teacher_arch, train.info, recipe.batch_size, device)
-        tj = Path(out)/'teacher.json'
-        if not overwrite and tj.exists() and load_json(tj).get('run_id') != _run_id(teacher_arch, train.info.name, recipe, seed, len(train)):
+        tj, run_id = Path(out)/'teacher.json', _run_id(teacher_arch, train.info.name, recipe, seed, len(train))
+        if not overwrite and tj.exists() and load_json(tj).get('run_id') != run_id:
             raise UserError(f'{out} holds a teacher trained with other settings: choose another --out, or pass --overwrite to replace it')
-    _, meta = train_teacher(train, test, teacher_arch, recipe, out, seed=seed, snapshots=snapshots, device=device, forgetting=forgetting,
-                            progress=progress and not quiet)
+        reused = _reusable(out, run_id, forgetting)
+        if not reused and (msg := _flip_note(dataset, train.info, recipe, augment)): note('delt-squeeze', msg)
+    with cli_errors(delt_squeeze):                         # an unreadable image met while training, Ctrl-C: one line
+        _, meta = train_teacher(train, test, teacher_arch, recipe, out, seed=seed, snapshots=snapshots, device=device, forgetting=forgetting,
+                                progress=progress and not quiet)
     if is_main():                                          # under torchrun: one report, written once
         save_json(dict(test_acc=meta['test_acc'], dataset=meta['dataset'], arch=teacher_arch, classes=meta['classes'],
                        history=meta['history'], recipe=meta['recipe'], train_seconds=meta.get('train_seconds')), Path(out)/'metrics.json')
-        print(f"{teacher_arch} teacher on {dataset}: test accuracy {meta['test_acc']:.2f} % -> {out}")
+        done = ' (reused: trained before with the same settings)' if reused else ''
+        print(f"{teacher_arch} teacher on {dataset}: test accuracy {meta['test_acc']:.2f} % -> {out}{done}")
     return meta

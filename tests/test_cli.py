@@ -120,3 +120,70 @@ def test_a_size_that_does_not_fit_in_memory_is_refused_with_the_estimate(here):
     ds = f"folder:{grey_folder(here/'digits', n=(1, 1))}@2240"
     refused(delt_squeeze, 'delt-squeeze', ['--dataset', ds, '--out', 't'], 'GiB are free: lower --teacher-batch-size', here/'digits')
     assert not (here/'t').exists()      # (only the folder's measured mean/std went to the cache)
+
+# --- issue 22: no silent wrong result, no late failure -------------------------------------------------------------
+
+def test_a_batch_larger_than_the_set_is_capped_and_the_teacher_trains(here):
+    "90 images, the recipe's batch of 256 and drop_last used to make zero optimiser steps and save an untrained teacher."
+    from delt.squeeze import delt_squeeze
+    ds = f"folder:{grey_folder(here/'digits')}"
+    code, out, err = call(delt_squeeze, '--dataset', ds, '--teacher-epochs', '1', '--out', 't', '--no-progress')
+    assert code == 0, err
+    assert 'a batch of 256 images is more than the 12 training images' in err and 'training in batches of 12' in err, err
+    assert 'is grey: the teacher trains with random horizontal flips' in err and '--augment none' in err, err
+    meta = json.loads((here/'t'/'teacher.json').read_text())
+    assert meta['recipe']['batch_size'] == 12 and meta['history'][0]['train_loss'] > 0        # one step was made (not 0it)
+    code, out, err = call(delt_squeeze, '--dataset', ds, '--teacher-epochs', '1', '--out', 't', '--no-progress')
+    assert code == 0 and '(reused: trained before with the same settings)' in out, out      # a rerun says it reused the teacher
+
+def test_quiet_means_no_notes_and_no_bars(here):
+    from delt.squeeze import delt_squeeze
+    ds = f"folder:{grey_folder(here/'digits')}"
+    code, out, err = call(delt_squeeze, '--dataset', ds, '--teacher-epochs', '1', '--out', 't', '--quiet')
+    assert code == 0 and err == '', err                     # neither the "inferred from its files" note nor any bar
+    assert out.strip().startswith('convnet3 teacher on')
+
+def test_an_unreadable_image_is_named(here):
+    from delt.squeeze import delt_squeeze
+    root = grey_folder(here/'digits'); bad = root/'val'/'b'/'1.png'
+    bad.write_bytes(bad.read_bytes()[:80])                                 # truncated, as an interrupted copy leaves it
+    refused(delt_squeeze, 'delt-squeeze', ['--dataset', f'folder:{root}@28', '--out', 't'],
+            f'{bad}: cannot read this image (image file is truncated): delete it or replace it with a good copy', root)
+
+def test_ctrl_c_is_one_line(here, monkeypatch):
+    import delt.squeeze as sq
+    def interrupted(*a, **k): raise KeyboardInterrupt
+    monkeypatch.setattr(sq, 'train_teacher', interrupted)
+    code, out, err = call(sq.delt_squeeze, '--n-train', '300', '--teacher-epochs', '1', '--out', 't', '--no-progress')
+    assert code == 130 and err.strip() == ('delt-squeeze: stopped (Ctrl-C); run the same command to resume from its last '
+                                           'checkpoint (finished work is kept)'), err
+
+def test_squeeze_help_lists_the_datasets():
+    from delt.squeeze import delt_squeeze
+    code, out, _ = call(delt_squeeze, '--help')
+    assert code == 0 and all(n in ' '.join(out.split()) for n in ('cifar10', 'tiny_imagenet', 'imagenette', 'folder:<path>')), out
+
+def _out_cases(root):
+    (root/'afile').write_text('')
+    return [(str(root/'afile'), 'is a file, not a folder'), (str(root/'afile'/'sub'), 'cannot be created'),
+            ('/proc/delt_out', 'cannot be written')]
+
+@pytest.mark.parametrize('case', range(3))
+def test_an_out_that_cannot_be_written_is_refused_by_every_command(here, teacher, case):
+    "An --out that is a file, under a file or unwritable: exit 2, one line, before any work, for every command."
+    from delt.squeeze import delt_squeeze
+    from delt.distill import delt_distill
+    from delt.evaluate import delt_evaluate
+    from delt.pdd import delt_pdd
+    from delt.pipeline import delt_run
+    from delt.experiments import delt_experiments
+    out, msg = _out_cases(here)[case]
+    for fn, prog, args in [(delt_squeeze, 'delt-squeeze', []), (delt_distill, 'delt-distill', ['--teacher', teacher]),
+                           (delt_evaluate, 'delt-evaluate', ['--teacher', teacher, '--images', str(teacher)]),
+                           (delt_pdd, 'delt-pdd', ['--teacher', teacher]),
+                           (delt_run, 'python -m delt.pipeline', []), (delt_experiments, 'python -m delt.experiments', ['methods'])]:
+        before = files_under(here)
+        code, _, err = call(fn, *args, '--out', out, prog=prog)
+        lines = err.strip().splitlines()
+        assert code == 2 and len(lines) == 1 and lines[0].startswith(f'{prog}: error: ') and msg in lines[0], (prog, err)
+        assert files_under(here) == before, prog
