@@ -6,7 +6,7 @@ Docs: https://delt-dd.github.io/delt/distill.html.md"""
 
 # %% ../nbs/06a_distill.ipynb #cb2038a4
 from __future__ import annotations
-import time
+import math, os, shutil, time
 from dataclasses import asdict, fields
 from pathlib import Path
 import numpy as np, torch
@@ -17,14 +17,15 @@ from .data import *
 from .models import bn_layers
 from .squeeze import load_teacher
 from .ranking import rank_classes, rded_select
-from .mosaic import real_init, noise_init, check_mosaic
+from .mosaic import real_init, noise_init, check_mosaic, lazy_real_init, lazy_noise_init
 from .distributed import setup, agree, is_main, barrier, per_rank, world
-from .recover import RecoverConfig, recover, check_iterations, check_layout, join_iterations, image_iterations
+from .recover import RecoverConfig, recover, check_iterations, check_layout, join_iterations, image_iterations, parse_bytes, PERF_FIELDS
 
 # %% auto #0
-__all__ = ['IPC1_ITERATIONS', 'FORMATS', 'preset', 'settings', 'recover_config', 'scaled_iterations', 'check_format', 'to_uint8',
-           'write_images', 'write_pngs', 'write_set', 'ranking_cache', 'initial_images', 'distill', 'check_out_set',
-           'delt_distill']
+__all__ = ['IPC1_ITERATIONS', 'FORMATS', 'EXTRAS_INIT_BYTES', 'preset', 'settings', 'recover_config', 'scaled_iterations',
+           'check_format', 'to_uint8', 'image_file', 'save_image', 'write_images', 'write_pngs', 'write_manifest',
+           'write_set', 'SetWriter', 'ranking_cache', 'initial_images', 'distill', 'check_out_set', 'check_class_sizes',
+           'finished_set', 'write_grid', 'delt_distill']
 
 # %% ../nbs/06a_distill.ipynb #8fbfdaed
 def _family(size): return 'small' if size <= 32 else 'tiny' if size <= 64 else 'imagenet'
@@ -53,7 +54,7 @@ def preset(method, size=28):
     "The settings of `method` for images of side `size`, with the official recipe they follow and where they depart."
     f = _family(size)
     base = dict(lr=0.25, r_bn=0.01, first_bn_mul=10., betas=(0.5, 0.9), milestone=1.0, mosaic=1, mipc=None, layout='class_major',
-                batch_size=100, crop=True, flip=True, curriculum=True, jitter=0, jitter_signed=False)
+                batch_size=100, crop=True, flip=True, curriculum=True, jitter=0, jitter_signed=False, amp=False)
     sre2l = dict(init='noise', layout='interleaved', curriculum=False, min_crop=0.08, **_SRE2L[f], ri=_SRE2L[f]['mi'])
     presets = {
         'delt':       dict(init='medium', mi=4000, ri=500),
@@ -112,32 +113,85 @@ def to_uint8(x, info, truncate=False):
     x = denormalize(x, info).clamp(0, 1) * 255
     return (x.floor() if truncate else x.round()).to(torch.uint8)
 
+def image_file(c, j, k, fmt='png'):
+    "The path, relative to the set, of image `j` of class `c` in a set of `k` classes."
+    d = max(2, len(str(k - 1))); return f'images/{c:0{d}d}/{j:05d}.{fmt}'
+
+def save_image(a, path, fmt='png'):
+    "Save one uint8 image `a` (C, H, W) as PNG, or as the official JPEG q75."
+    a = a.permute(1, 2, 0).numpy(); path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(a[..., 0] if a.shape[-1] == 1 else a).save(path, **(dict(quality=75) if fmt == 'jpg' else {}))
+
 def write_images(images, info, folder, fmt='png'):
     "Save (classes, ipc, C, H, W) uint8 images as folder/<class>/<id>.<fmt>; returns relative paths."
-    w = max(2, len(str(images.shape[0] - 1))); files = []
-    for c in range(images.shape[0]):
-        (folder/f'{c:0{w}d}').mkdir(parents=True, exist_ok=True)
+    k, files = images.shape[0], []
+    for c in range(k):
         for j in range(images.shape[1]):
-            a = images[c, j].permute(1, 2, 0).numpy()
-            im = Image.fromarray(a[..., 0] if a.shape[-1] == 1 else a)
-            im.save(folder/f'{c:0{w}d}'/f'{j:05d}.{fmt}', **(dict(quality=75) if fmt == 'jpg' else {}))
-            files.append(f'images/{c:0{w}d}/{j:05d}.{fmt}')
+            f = image_file(c, j, k, fmt); save_image(images[c, j], Path(folder)/f[len('images/'):], fmt); files.append(f)
     return files
 
 def write_pngs(images, info, folder):
     "`write_images` as PNG."
     return write_images(images, info, folder, 'png')
 
+def write_manifest(out, files, ipc, manifest, fmt='png'):
+    "manifest.json of the set in `out` whose images are `files` (class-major): every file's sha256 and per-image data."
+    per = manifest.pop('per_image', {})
+    manifest['images'] = [dict(file=f, label=i // ipc, sha256=sha256_file(Path(out)/f), **{kk: v[i] for kk, v in per.items()})
+                          for i, f in enumerate(files)]
+    save_json(dict(manifest, format=fmt), Path(out)/'manifest.json')
+    return Path(out)
+
 def write_set(out, images, info, manifest, fmt='png'):
     "Write images/ atomically, then manifest.json (with every file's sha256): an old manifest goes first, so no half-replaced set looks complete."
     out = Path(out); (out/'manifest.json').unlink(missing_ok=True)
     with atomic_dir(out/'images') as tmp: files = write_images(images, info, tmp, check_format(fmt))
-    k, ipc = images.shape[:2]
-    per = manifest.pop('per_image', {})
-    manifest['images'] = [dict(file=f, label=i // ipc, sha256=sha256_file(out/f), **{kk: v[i] for kk, v in per.items()})
-                          for i, f in enumerate(files)]
-    save_json(dict(manifest, format=fmt), out/'manifest.json')
-    return out
+    return write_manifest(out, files, images.shape[1], manifest, fmt)
+
+# %% ../nbs/06a_distill.ipynb #9642341a
+EXTRAS_INIT_BYTES = 2 ** 28   # extras.pt keeps the initial images (uint8) of sets up to this size (viz's before/after)
+
+class SetWriter:
+    "A sink for `recover`: each finished wave becomes image files in out/images.partial/ and a record; `finish` makes the set."
+    def __init__(self, out, info, k, ipc, fmt='png', run=''):
+        self.out, self.info, self.k, self.ipc, self.fmt, self.run = Path(out), info, k, ipc, check_format(fmt), run
+        self.dir = self.out/'images.partial'
+    def prepare(self):
+        "Clear a partial folder of another run (call on one rank before work)."
+        rj = self.dir/'run.json'
+        if self.dir.exists() and (not rj.exists() or load_json(rj).get('run') != self.run): shutil.rmtree(self.dir)
+        (self.dir/'_waves').mkdir(parents=True, exist_ok=True); save_json(dict(run=self.run), rj)
+    def _records(self, key=None):
+        out = []
+        for f in sorted((self.dir/'_waves').glob('*.pt')):
+            try: r = torch.load(f, weights_only=True)
+            except Exception: continue
+            if key is None or r['key'] == key: out.append(r)
+        return out
+    def done(self, key):
+        "(batches, history, count) of the waves of run part `key` already written."
+        return [(r['batches'], r['hist'], r['count']) for r in self._records(key)]
+    def put(self, key, batches, rows, images, init, hist, count):
+        "Write one finished wave's images, then its record."
+        x = to_uint8(images, self.info, truncate=self.fmt == 'jpg')
+        for r, a in zip(rows.tolist(), x): save_image(a, self.dir/image_file(r // self.ipc, r % self.ipc, self.k, self.fmt)[7:], self.fmt)
+        with atomic_path(self.dir/'_waves'/f'{key}_{batches[0]:07d}.pt') as tmp:
+            torch.save(dict(key=key, batches=batches, rows=rows, init=to_uint8(init, self.info), hist=hist, count=count), tmp)
+    def finish(self, manifest, history):
+        "extras.pt, images/ (the partial folder renamed) and, last, manifest.json."
+        (self.out/'manifest.json').unlink(missing_ok=True)
+        n, recs, init = self.k * self.ipc, self._records(), None
+        shape = recs[0]['init'].shape[1:] if recs else None
+        if recs and n * math.prod(shape) <= EXTRAS_INIT_BYTES:
+            init = torch.zeros(n, *shape, dtype=torch.uint8)
+            for r in recs: init[r['rows']] = r['init']
+            init = init.view(self.k, self.ipc, *shape)
+        with atomic_path(self.out/'extras.pt') as tmp: torch.save(dict(init=init, history=history), tmp)
+        shutil.rmtree(self.dir/'_waves'); (self.dir/'run.json').unlink()
+        if (self.out/'images').exists(): shutil.rmtree(self.out/'images')
+        os.replace(self.dir, self.out/'images')
+        files = [image_file(c, j, self.k, self.fmt) for c in range(self.k) for j in range(self.ipc)]
+        return write_manifest(self.out, files, self.ipc, manifest, self.fmt)
 
 # %% ../nbs/06a_distill.ipynb #a689d254
 def ranking_cache(teacher_dir, teacher_meta, data, s, cache=None, out=None) -> Path:
@@ -151,31 +205,39 @@ def ranking_cache(teacher_dir, teacher_meta, data, s, cache=None, out=None) -> P
     return f
 
 # %% ../nbs/06a_distill.ipynb #bef8df04
-def initial_images(s, teacher, data, teacher_id='', cache=None, progress=True):
-    "Initial images (classes, ipc, C, H, W, normalised) and the dataset index of each image's first patch (or -1)."
+def initial_images(s, teacher, data, teacher_id='', cache=None, progress=True, lazy=False):
+    "Initial images (classes, ipc, C, H, W, normalised; a `LazyInit` decoding per wave if `lazy`) and the dataset index of each image's first patch (or -1)."
     ipc, k = s['ipc'], s['mosaic']
     if s['init'] == 'noise':
-        return noise_init(len(data.classes), ipc, data.info, s.get('seed', 0)), [[-1] * ipc for _ in data.classes]
+        x = (lazy_noise_init if lazy else noise_init)(len(data.classes), ipc, data.info, s.get('seed', 0))
+        return x, [[-1] * ipc for _ in data.classes]
     if s['init'] == 'rded':
         crops = rded_select(teacher, data, ipc, k, s.get('num_crop', 5), s.get('mipc') or 300, s.get('seed', 0), progress=progress)
         return real_init(data, None, ipc, k, crops=crops), [[-1] * ipc for _ in data.classes]
     order, _ = rank_classes(teacher, data, s['init'], s.get('mipc'), s.get('seed', 0), cache, teacher_id, progress)
     short = [data.classes[c] for c, o in enumerate(order) if len(o) < ipc * k * k]
     if short: raise ValueError(f'classes {short} have fewer than ipc·k² = {ipc*k*k} real images to initialise from')
-    return real_init(data, order, ipc, k), [o[:ipc].tolist() for o in order]
+    return (lazy_real_init if lazy else real_init)(data, order, ipc, k), [o[:ipc].tolist() for o in order]
 
-def distill(data, teacher_dir, method='delt', ipc=10, out='outputs/distill/run', seed=0, progress=True, device=None, fmt='png', cache=None, **overrides):
-    "Distil `ipc` images per class of `data` with `method` into `out` (PNG, or the official JPEG with `fmt='jpg'`); returns the manifest."
+def distill(data, teacher_dir, method='delt', ipc=10, out='outputs/distill/run', seed=0, progress=True, device=None, fmt='png', cache=None,
+            say=None, **overrides):
+    "Distil `ipc` images per class of `data` with `method` into `out` (PNG, or the official JPEG with `fmt='jpg'`), recovering in waves that fit `memory_budget`; returns the manifest. `say`: where notes go (resumed runs)."
     out, t0 = Path(out), time.time()
     device = setup(device).device; check_format(fmt)                 # in a torchrun job: this rank's device, the group joined
     teacher, tmeta = load_teacher(teacher_dir, data.classes, device=device)
     s = settings(method, data.info, ipc, teacher, seed=seed, **overrides)
     agree(dict(dataset=data.info.name, n=len(data), teacher=tmeta['sha256'], out=str(out), fmt=fmt, settings=s), 'distill arguments')
-    x0, source = initial_images(s, teacher, data, tmeta['sha256'], ranking_cache(teacher_dir, tmeta, data, s, cache, out), progress)
-    joins, spent, x, hist, batch_of = join_iterations(ipc, s['mi'], s['ri']), 0, x0, {}, [-1] * (ipc * len(data.classes))
+    x0, source = initial_images(s, teacher, data, tmeta['sha256'], ranking_cache(teacher_dir, tmeta, data, s, cache, out), progress,
+                                lazy=s['mi'] > 0)
+    joins, spent, hist, batch_of, memory = join_iterations(ipc, s['mi'], s['ri']), 0, {}, [-1] * (ipc * len(data.classes)), None
     if s['mi'] > 0:
-        res = recover(teacher, x0, data.info, recover_config(s), checkpoint=out/'checkpoint.pt', progress=progress)
-        x, spent, hist, batch_of = res.images, res.image_iterations, res.history, res.batch_of
+        kept = {k: v for k, v in s.items() if k not in PERF_FIELDS}
+        run = fingerprint(dict(dataset=data.info.name, n=len(data), teacher=tmeta['sha256'], fmt=fmt, settings=kept, world=world()))
+        writer = SetWriter(out, data.info, len(data.classes), ipc, fmt, run)
+        if is_main(): writer.prepare()
+        barrier()
+        res = recover(teacher, x0, data.info, recover_config(s), checkpoint=out/'checkpoint.pt', progress=progress, sink=writer, say=say)
+        spent, hist, batch_of, memory = res.image_iterations, res.history, res.batch_of, res.memory
     per_class_spent, per_class_const = image_iterations(ipc, s['mi'], s['ri']) if s['mi'] else (0, 0)
     manifest = dict(method=method, settings=s, dataset=data.info.name, classes=data.classes, ipc=ipc,
                     data=dict(size=data.info.size, channels=data.info.channels, mean=list(data.info.mean), std=list(data.info.std)),
@@ -184,10 +246,11 @@ def distill(data, teacher_dir, method='delt', ipc=10, out='outputs/distill/run',
                     seeds=dict(seed=seed), wall_seconds=time.time() - t0, versions=package_versions(),
                     per_image=dict(iterations=[s['mi'] - j for _ in data.classes for j in joins],
                                    source_index=[i for src in source for i in src], batch=batch_of),
-                    distributed=dict(world_size=world(), batches_by_rank=res.shards if s['mi'] > 0 else None))
-    if is_main():                                                    # every rank holds the whole set; rank 0 writes it, manifest last
+                    distributed=dict(world_size=world(), batches_by_rank=res.shards if s['mi'] > 0 else None), memory=memory)
+    if is_main() and s['mi'] > 0: writer.finish(manifest, hist)       # the ranks wrote their waves; rank 0 ends the set, manifest last
+    elif is_main():                                                  # no recovery (RDED): the initial images are the set
         with atomic_path(out/'extras.pt') as tmp: torch.save(dict(init=to_uint8(x0.cpu(), data.info), history=hist), tmp)
-        write_set(out, to_uint8(x.cpu(), data.info, truncate=fmt == 'jpg'), data.info, manifest, fmt)
+        write_set(out, to_uint8(x0.cpu(), data.info, truncate=fmt == 'jpg'), data.info, manifest, fmt)
     barrier(); per_rank(out/'checkpoint.pt').unlink(missing_ok=True)
     return load_json(out/'manifest.json')
 
@@ -207,6 +270,36 @@ def check_out_set(out, manifest_like, overwrite=False):
     diff += [k for k, v in keep.items() if json.dumps(v, default=str) != json.dumps(manifest_like['settings'][k], default=str)]
     if diff: raise UserError(f'{out} holds another distilled set (it differs in {", ".join(diff[:5])}): choose another --out, or pass --overwrite to replace it')
 
+def check_class_sizes(data, s):
+    "Refuse, before any work, an IPC that some class cannot fill with its real images (ranked: at most --mipc of them)."
+    if s['init'] not in ('min', 'medium', 'top', 'rded'): return
+    k2, per = s['mosaic'] ** 2, s.get('num_crop', 5) if s['init'] == 'rded' else 1
+    have = torch.bincount(torch.as_tensor(data.y), minlength=len(data.classes))
+    if s.get('mipc'): have = have.clamp(max=s['mipc'])
+    short = [(data.classes[i], int(n)) for i, n in enumerate(have) if n * per < s['ipc'] * k2]
+    if not short: return
+    (name, n), need = short[0], -(-s['ipc'] * k2 // per)
+    cells = f" × {k2} mosaic cells" if k2 > 1 else ''
+    raise UserError(f"--ipc {s['ipc']}{cells} needs {need} real images per class, but class {name!r} has {n}"
+                    + (' (--mipc)' if s.get('mipc') and s['mipc'] < need else '') + (f' and {len(short) - 1} more classes too' if len(short) > 1 else '')
+                    + ': lower --ipc, or start from noise (--init noise)')
+
+def finished_set(out, fmt):
+    "The manifest of the complete set in `out` (already checked to be of the same settings), or None."
+    f = Path(out)/'manifest.json'
+    if not f.exists(): return None
+    m = load_json(f)
+    return m if m.get('format', 'png') == fmt and all((Path(out)/r['file']).exists() for r in m['images'][:1]) else None
+
+def write_grid(out, max_classes=20):
+    "The set's image grid, out/images.png (its first `max_classes` classes), as the pipeline writes it."
+    import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
+    from delt.viz import class_grid
+    k = len(load_json(Path(out)/'manifest.json')['classes'])
+    fig = class_grid(out, classes=list(range(min(k, max_classes))))
+    with atomic_path(Path(out)/'images.png') as tmp: fig.savefig(tmp, dpi=110, format='png', bbox_inches='tight')
+    plt.close(fig)
+
 @call_parse
 def delt_distill(dataset:str='fashion_mnist',  # a dataset name, or folder:<path>[@size] (no @size: the files' size)
                  teacher:str=None,              # the teacher's folder (delt-squeeze --out DIR), or a run folder of make demo; required
@@ -223,7 +316,9 @@ def delt_distill(dataset:str='fashion_mnist',  # a dataset name, or folder:<path
                  r_bn:float=None,               # weight of the BatchNorm-statistics loss (default: the preset's; DELT 0.01)
                  jitter:int=None,               # random roll of each batch in [0, jitter] pixels (default: the preset's)
                  mipc:int=None,                 # real images ranked per class (default: all; RDED 300)
-                 pass_images:int=None,          # images per forward pass (default: all on a GPU, 16 on a CPU); speed and memory only
+                 pass_images:int=None,          # images per forward pass (default: 16 on a CPU; on a GPU what half the budget holds); speed only
+                 memory_budget:str=None,        # memory for recovery, e.g. 8GB: batches run in waves that fit it (default: 80% of free memory)
+                 amp:bool=False,                # bf16 autocast on CUDA: faster, not the official fp32 (recorded in the manifest)
                  format:str='png',              # png (lossless) | jpg (the official JPEG quality 75, truncated pixels)
                  seed:int=0,                    # seed of the initial noise, the ranking sample and the augmentation draws
                  data_root:str=None,            # where datasets live (default: $DELT_DATA, then each loader's fallbacks)
@@ -235,18 +330,25 @@ def delt_distill(dataset:str='fashion_mnist',  # a dataset name, or folder:<path
     "Distil a dataset with a preset; write images/ and manifest.json to `out`."
     with cli_errors(delt_distill, kinds=USER_MISTAKES + (TypeError,)):      # every check before work: one line, exit 2, nothing written
         check_options(dict(ipc=ipc, mi=mi, ri=ri, mosaic=mosaic, batch_size=batch_size, lr=lr, r_bn=r_bn, jitter=jitter, mipc=mipc,
-                           pass_images=pass_images, seed=seed))
+                           pass_images=pass_images, seed=seed, out=out, progress=progress, quiet=quiet)); parse_bytes(memory_budget)
         from delt.squeeze import teacher_folder
         check_format(format); tdir = teacher_folder(teacher)
         data = get_dataset(dataset, 'train', data_root)
-        kw = dict(mi=mi, ri=ri, init=init, mosaic=mosaic, layout=layout, batch_size=batch_size, lr=lr, r_bn=r_bn, jitter=jitter, mipc=mipc)
-        s = settings(method, data.info, ipc, seed=seed, **kw)
+        kw = dict(mi=mi, ri=ri, init=init, mosaic=mosaic, layout=layout, batch_size=batch_size, lr=lr, r_bn=r_bn, jitter=jitter, mipc=mipc,
+                  amp=amp or None)
+        s = settings(method, data.info, ipc, seed=seed, **kw); check_class_sizes(data, s)
         tmeta = load_teacher(tdir, data.classes)[1]                         # a truncated or foreign teacher is a user mistake too
         check_out_set(out, dict(method=method, ipc=ipc, dataset=data.info.name, teacher_sha256=tmeta.get('sha256'),
                                 settings={k: v for k, v in s.items() if k not in ('recipe', 'departs')}), overwrite)
         if overwrite: (Path(out)/'checkpoint.pt').unlink(missing_ok=True)
+        elif (old := finished_set(out, format)) is not None:
+            if not quiet: note('delt-distill', f'{out} already holds this set (same method, IPC, teacher and settings): reused it; '
+                                               f'pass --overwrite to make it again')
+            return old
+    say = None if quiet else (lambda m: note('delt-distill', m))
     man = distill(data, tdir, method, ipc, out, seed=seed, progress=progress and not quiet, device=device, fmt=format, cache=cache_dir,
-                  pass_images=pass_images, **kw)
+                  pass_images=pass_images, memory_budget=memory_budget, say=say, **kw)
+    if is_main(): write_grid(out)
     if is_main(): print(f"{method}: {len(man['images'])} images ({ipc}/class) in {man['wall_seconds']:.0f} s, "
                         f"{man['image_iterations']} image-iterations (constant-MI: {man['constant_mi_image_iterations']}) -> {out}")
     return man

@@ -12,7 +12,8 @@ from .data import *
 from .ranking import official_view
 
 # %% auto #0
-__all__ = ['check_mosaic', 'mosaic', 'real_init', 'noise_init', 'clamp_pixels']
+__all__ = ['check_mosaic', 'mosaic', 'real_init', 'noise_init', 'clamp_pixels', 'LazyInit', 'real_rows', 'lazy_real_init',
+           'noise_rows', 'lazy_noise_init']
 
 # %% ../nbs/05_mosaic.ipynb #c3a49a64
 def check_mosaic(k, size):
@@ -50,3 +51,41 @@ def clamp_pixels(x, info):
     shape = (-1, 1, 1)
     m = torch.tensor(info.mean, device=x.device, dtype=x.dtype).view(shape); s = torch.tensor(info.std, device=x.device, dtype=x.dtype).view(shape)
     return torch.maximum(torch.minimum(x, (1 - m) / s), (0 - m) / s)
+
+# %% ../nbs/05_mosaic.ipynb #b180fd44
+class LazyInit:
+    "Initial images decoded on demand: `rows(idx)` gives the normalised images of flat rows c·ipc + j; `shape` and `key` as a tensor's."
+    def __init__(self, shape, fn, key): self.shape, self.fn, self.key = torch.Size(shape), fn, key
+    def rows(self, idx):
+        "The images of flat rows `idx`."
+        idx = torch.as_tensor(idx, dtype=torch.long).reshape(-1)
+        return torch.empty(0, *self.shape[2:]) if len(idx) == 0 else self.fn(idx)
+    def full(self):
+        "Every image, as one tensor (small sets only)."
+        return self.rows(torch.arange(self.shape[0] * self.shape[1])).view(self.shape)
+
+def real_rows(data, order, ipc, k, idx):
+    "Rows `idx` (c·ipc + j) of `real_init(data, order, ipc, k)`, decoding only their k² patches each."
+    src = [int(order[int(r) // ipc][cell * ipc + int(r) % ipc]) for cell in range(k * k) for r in idx]
+    p = official_view(torch.stack([data[i][0] for i in src]), data.info).float().div(255)
+    return normalize(mosaic(p, len(idx), k, data.info.size), data.info)
+
+def lazy_real_init(data, order, ipc, k=1):
+    "`real_init` as a `LazyInit`."
+    key = fingerprint(dict(dataset=data.info.name, n=len(data), ipc=ipc, k=k, order=[o[:ipc * k * k].tolist() for o in order]))
+    return LazyInit((len(order), ipc, data.info.channels, data.info.size, data.info.size),
+                    lambda idx: real_rows(data, order, ipc, k, idx), key)
+
+def noise_rows(info, ipc, seed, idx):
+    "Rows `idx` (c·ipc + j) of Gaussian noise drawn class by class (class c from its own seed), clamped to valid pixels."
+    out = torch.empty(len(idx), info.channels, info.size, info.size)
+    for c in sorted({int(r) // ipc for r in idx}):
+        g = torch.Generator().manual_seed(seed * 1_000_003 + c)
+        x = torch.randn(ipc, info.channels, info.size, info.size, generator=g)
+        sel = idx // ipc == c; out[sel] = x[idx[sel] % ipc]
+    return clamp_pixels(out, info)
+
+def lazy_noise_init(num_classes, ipc, info, seed=0):
+    "Class-by-class noise (`noise_rows`) as a `LazyInit`."
+    return LazyInit((num_classes, ipc, info.channels, info.size, info.size), lambda idx: noise_rows(info, ipc, seed, idx),
+                    fingerprint(dict(noise=seed, classes=num_classes, ipc=ipc, size=info.size, mean=list(info.mean))))

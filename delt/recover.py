@@ -6,7 +6,7 @@ Docs: https://delt-dd.github.io/delt/recover.html.md"""
 
 # %% ../nbs/06_recover.ipynb #5790f62c
 from __future__ import annotations
-import math, time
+import math, os, re, time
 from dataclasses import dataclass, asdict
 from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
@@ -19,10 +19,11 @@ from .mosaic import clamp_pixels
 from .distributed import rank, world, is_main, balance, share_rows, gather, per_rank, note_idle
 
 # %% auto #0
-__all__ = ['LAYOUTS', 'CPU_PASS_IMAGES', 'PERF_FIELDS', 'check_iterations', 'round_counts', 'join_iterations', 'image_iterations',
-           'check_layout', 'batch_layout', 'Batch', 'plan_batches', 'BNInputs', 'segment_sum', 'batch_stats',
-           'batch_losses', 'min_crop_at', 'draw_seed', 'BatchAug', 'sample_batch_aug', 'apply_batch_aug',
-           'auto_pass_images', 'pass_plan', 'RecoverConfig', 'cosine_lr', 'Recovered', 'recover']
+__all__ = ['LAYOUTS', 'CPU_PASS_IMAGES', 'STATE_COPIES', 'PERF_FIELDS', 'check_iterations', 'round_counts', 'join_iterations',
+           'image_iterations', 'check_layout', 'batch_layout', 'Batch', 'plan_batches', 'BNInputs', 'segment_sum',
+           'batch_stats', 'batch_losses', 'min_crop_at', 'draw_seed', 'BatchAug', 'sample_batch_aug', 'apply_batch_aug',
+           'auto_pass_images', 'pass_plan', 'parse_bytes', 'available_memory', 'auto_memory_budget', 'activation_bytes',
+           'plan_waves', 'RecoverConfig', 'cosine_lr', 'Recovered', 'MemorySink', 'recover']
 
 # %% ../nbs/06_recover.ipynb #f2d2b31d
 def check_iterations(mi, ri):
@@ -168,9 +169,11 @@ def apply_batch_aug(x, a: BatchAug):
 # %% ../nbs/06_recover.ipynb #65fa49d5
 CPU_PASS_IMAGES = 16   # images per forward pass on a CPU (benchmarks/bench_recover.py)
 
-def auto_pass_images(device):
-    "Images per forward pass: all at once on a GPU, `CPU_PASS_IMAGES` on a CPU."
-    return CPU_PASS_IMAGES if torch.device(device).type == 'cpu' else 2 ** 62
+def auto_pass_images(device, act_bytes=None, budget=None):
+    "Images per forward pass: `CPU_PASS_IMAGES` on a CPU; on a GPU as many as half of `budget` holds at `act_bytes` each."
+    if torch.device(device).type == 'cpu': return CPU_PASS_IMAGES
+    if not act_bytes or not budget: raise ValueError('on a GPU the pass size follows from the memory budget: give act_bytes and budget')
+    return max(1, budget // 2 // act_bytes)
 
 def pass_plan(sizes, pass_images):
     "Steps over batches of `sizes` active images: (batches, row bounds of the step's forward passes); a step ends a batch."
@@ -182,6 +185,51 @@ def pass_plan(sizes, pass_images):
         cur.append(b); rows += n
     if cur: steps.append((cur, [0, rows]))
     return steps
+
+# %% ../nbs/06_recover.ipynb #5f21caff
+STATE_COPIES = 6   # floats per pixel of an optimised image: parameter, gradient, Adam's two moments, initial image, checkpoint copy
+
+def parse_bytes(s):
+    "A size as '8GB', '512MB', '3.5G', '2GiB' or a number of bytes → bytes (GB = 10⁹, GiB = 2³⁰); None, 0 or '' → None."
+    if s is None or s == 0 or s == '': return None
+    if isinstance(s, (int, float)) and not isinstance(s, bool) and s > 0: return int(s)
+    m = re.fullmatch(r'\s*([0-9]*\.?[0-9]+)\s*([kmgt]?)(i?)b?\s*', str(s).lower())
+    if not m or float(m[1]) <= 0: raise ValueError(f'memory budget {s!r} is not a size: write e.g. 8GB, 512MB or 3.5G')
+    return int(float(m[1]) * (1024 if m[3] else 1000) ** ' kmgt'.index(m[2] or ' '))
+
+def available_memory(device):
+    "Bytes free on `device`: free GPU memory, or the RAM the system reports available (MemAvailable)."
+    d = torch.device(device)
+    if d.type == 'cuda': return torch.cuda.mem_get_info(d)[0]
+    try: return int(re.search(r'MemAvailable:\s+(\d+) kB', Path('/proc/meminfo').read_text())[1]) * 1024
+    except (OSError, TypeError): return os.sysconf('SC_AVPHYS_PAGES') * os.sysconf('SC_PAGE_SIZE')
+
+def auto_memory_budget(device, share=0.8):
+    "The default budget: `share` of free GPU memory, or of available RAM split among the node's ranks."
+    ranks = 1 if torch.device(device).type == 'cuda' else int(os.environ.get('LOCAL_WORLD_SIZE', 1))
+    return int(available_memory(device) * share / ranks)
+
+def activation_bytes(teacher, shape, device=None):
+    "Bytes one image of `shape` (C, H, W) costs in a forward and backward pass through `teacher` (eval mode)."
+    dev = device or next(teacher.parameters()).device
+    own = {t.untyped_storage().data_ptr() for t in [*teacher.parameters(), *teacher.buffers()]}
+    seen = {}
+    def pack(t):
+        s = t.untyped_storage()
+        if s.data_ptr() not in own: seen[s.data_ptr()] = s.nbytes()
+        return t
+    x = torch.zeros(2, *shape, device=dev, requires_grad=True)
+    with torch.enable_grad(), torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t): teacher(x)
+    return sum(seen.values())              # ÷ 2 images × 2 (saved tensors, then their gradients)
+
+def plan_waves(sizes, image_bytes, budget, pass_bytes):
+    "Consecutive groups of batches (`sizes` optimised images each) whose state (`image_bytes` an image) fits `budget` less one pass."
+    room, waves, cur, n = budget - pass_bytes, [], [], 0
+    for b, s in enumerate(sizes):
+        if cur and (n + s) * image_bytes > room: waves.append(cur); cur, n = [], 0
+        cur.append(b); n += s
+    if cur: waves.append(cur)
+    return waves
 
 # %% ../nbs/06_recover.ipynb #67ab69d9
 @dataclass
@@ -204,11 +252,12 @@ class RecoverConfig:
     jitter: int = 0                # roll by offsets in [0, jitter] after the crop
     jitter_signed: bool = False    # offsets in [−jitter, jitter] instead (SRe2L on Tiny-ImageNet)
     seed: int = 0
-    amp: bool = True               # bf16 autocast + channels_last on CUDA
+    amp: bool = False              # bf16 autocast + channels_last on CUDA: an opt-in speed setting (the official code is fp32)
     pass_images: int = 0           # images per forward pass (0: `auto_pass_images`); speed and memory only
     checkpoint_every: int = 100    # iterations between checkpoints; speed only
+    memory_budget: str = None      # bytes for a wave's images and one pass ('8GB'; None: `auto_memory_budget`); memory only
 
-PERF_FIELDS = ('pass_images', 'checkpoint_every')   # settings that do not change the result
+PERF_FIELDS = ('pass_images', 'checkpoint_every', 'memory_budget')   # settings that do not change the result
 
 def cosine_lr(t, total, lr):
     "Learning rate at iteration `t` of `total`: a cosine from `lr` to 0 (no warm-up)."
@@ -218,13 +267,14 @@ def cosine_lr(t, total, lr):
 @dataclass
 class Recovered:
     "The result of `recover`."
-    images: torch.Tensor           # (classes, ipc, C, H, W), normalised
+    images: torch.Tensor           # (classes, ipc, C, H, W), normalised; None when a sink took them wave by wave
     joins: list                    # per image of a class (ranking order): iteration at which it joined
     image_iterations: int          # counted by the loop, all classes
     history: dict                  # per iteration: mean CE and BN loss over active batches, active new images
     seconds: float
     batch_of: list                 # per image (class-major): the index of its batch in the layout
     shards: list = None            # per rank of a torchrun job (one entry in one process): the indices of the batches it optimised
+    memory: dict = None            # the budget, the measured activation cost of an image, the pass size and this rank's waves
 
 def _check_frozen(frozen, x0, layout):
     "`frozen` (classes, m, C, H, W) checked against `x0` and detached; None when there are none."
@@ -245,10 +295,14 @@ def _new_rows(b, ipc, m):
     new = b.pos[b.trainable]; n = m + ipc
     return (new // n) * ipc + new % n - m
 
-def _layout_params(batches, x0, m):
+def _init_rows(x0, idx):
+    "Rows `idx` of the flat (classes·ipc) initial images: of a tensor, or decoded by a lazy source (`delt.mosaic.LazyInit`)."
+    return x0.reshape(-1, *x0.shape[2:])[idx] if isinstance(x0, torch.Tensor) else x0.rows(idx)
+
+def _layout_params(batches, x0, m, dev='cpu'):
     "One parameter per batch start (holding its batches' new images, in batch order) and each batch's references."
     k, ipc = x0.shape[:2]; n = m + ipc
-    starts = sorted({b.start for b in batches}); flat = x0.reshape(k * ipc, *x0.shape[2:])
+    starts = sorted({b.start for b in batches})
     idx, refs = {s: [] for s in starts}, []
     for b in batches:
         new, old = b.pos[b.trainable], b.pos[~b.trainable]
@@ -256,34 +310,40 @@ def _layout_params(batches, x0, m):
         idx[b.start] += _new_rows(b, ipc, m).tolist()
         refs.append(_Ref(b, g, torch.arange(r0, r0 + len(new)), b.join[b.trainable], b.label[b.trainable],
                          (old // n) * m + old % n, b.label[~b.trainable]))
-    index = [torch.tensor(idx[s]) for s in starts]
-    return starts, index, [nn.Parameter(flat[i].clone()) for i in index], refs
+    index = [torch.tensor(idx[s], dtype=torch.long) for s in starts]
+    return starts, index, [nn.Parameter(_init_rows(x0, i).to(dev).clone()) for i in index], refs
 
-def _save_ckpt(path, key, it, params, opt, hist, count):
-    with atomic_path(path) as tmp:
-        torch.save(dict(key=key, it=it, params=[p.detach().cpu() for p in params], opt=opt.state_dict(), hist=hist, count=count), tmp)
+def _save_ckpt(path, **state):
+    with atomic_path(path) as tmp: torch.save(state, tmp)
 
-def _load_ckpt(path, key, params, opt):
-    new = 0, {'ce': [], 'bn': [], 'active': []}, 0
-    if path is None or not Path(path).exists(): return new
+def _load_ckpt(path, key):
+    "The checkpoint at `path` if it belongs to run `key`, else {}."
+    if path is None or not Path(path).exists(): return {}
     try: st = torch.load(path, weights_only=True)
-    except Exception: return new
-    if st.get('key') != key: return new
-    with torch.no_grad():
-        for p, q in zip(params, st['params']): p.copy_(q)
-    opt.load_state_dict(st['opt'])
-    return st['it'], st['hist'], st['count']
+    except Exception: return {}
+    return st if st.get('key') == key else {}
 
 def _run_key(cfg, x0, frozen, part=None):
     r = {k: v for k, v in asdict(cfg).items() if k not in PERF_FIELDS}
     f = {} if frozen is None else dict(frozen=frozen.double().sum().item(), frozen_shape=list(frozen.shape))
     p = {} if part is None else dict(part=part)         # in a job: the world size and this rank's batches
-    return fingerprint(dict(cfg=r, x0=x0.double().sum().item(), shape=list(x0.shape), **f, **p))
+    x = x0.double().sum().item() if isinstance(x0, torch.Tensor) else x0.key
+    return fingerprint(dict(cfg=r, x0=x, shape=list(x0.shape), **f, **p))
+
+class MemorySink:
+    "Keeps finished waves (their batches, rows, images, history, count) in memory; `recover` also stores them in its checkpoint."
+    def __init__(self, waves=()): self.waves = list(waves)
+    def done(self, key):
+        "(batch indices, history, count) of each finished wave."
+        return [(w['batches'], w['hist'], w['count']) for w in self.waves]
+    def put(self, key, batches, rows, images, init, hist, count):
+        "Keep one finished wave."
+        self.waves.append(dict(batches=batches, rows=rows, images=images, hist=hist, count=count))
 
 def _merge_history(hists, shards, starts):
     "One history from the ranks' `hists` (their per-iteration means weighted by their active batches; `starts` by batch index)."
     hs = [(h, [starts[i] for i in s]) for h, s in zip(hists, shards) if h['ce']]
-    if len(hs) == 1: return hs[0][0]
+    if len(hs) <= 1: return hs[0][0] if hs else dict(ce=[], bn=[], active=[])
     out = dict(ce=[], bn=[], active=[])
     for it in range(len(hs[0][0]['ce'])):
         w = [sum(s <= it for s in st) for _, st in hs]
@@ -303,11 +363,69 @@ def _step_inputs(refs, params, fz, cfg, it, size):
         ys.append(y)
     return xs, ys
 
-def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=True, callback=None, frozen=None):
-    "Optimise initial images `x0` (classes, ipc, C, H, W; normalised) against `teacher`, conditioned on `frozen` ones; returns `Recovered`. In a torchrun job each rank optimises its share of the batches (`balance`) and every rank returns the whole result."
+def _iteration(teacher, hooks, refs, starts, params, opt, fz, info, cfg, it, P, cuda):
+    "One iteration of the batches `refs`: Adam's step on every active image, the clamp; returns (mean CE, mean BN, new images)."
+    dev = params[0].device
+    for g, s in enumerate(starts):
+        if s <= it: opt.param_groups[g]['lr'] = cosine_lr(it - s, cfg.mi - s, cfg.lr)
+    act = [r for r in refs if r.b.start <= it]
+    sizes = [len(r.flabel) + int((r.join <= it).sum()) for r in act]
+    opt.zero_grad(set_to_none=True); ce_all = [torch.full((0,), torch.nan, device=dev)]; bn_all = list(ce_all)   # none active yet: nan
+    for bids, bounds in pass_plan(sizes, P):
+        xs, ys = _step_inputs([act[i] for i in bids], params, fz, cfg, it, params[0].shape[-1])
+        x = torch.cat(xs); seg = torch.cat([torch.full((len(v),), q, device=dev) for q, v in enumerate(xs)])
+        if cuda: x = x.contiguous(memory_format=torch.channels_last)
+        with torch.autocast(dev.type, torch.bfloat16, enabled=cuda):
+            ce, bn = batch_losses(teacher, hooks, [x[a:b] for a, b in zip(bounds, bounds[1:])],
+                                  [seg[a:b] for a, b in zip(bounds, bounds[1:])], torch.cat(ys).to(dev), len(bids), cfg.first_bn_mul)
+        (ce + cfg.r_bn * bn).sum().backward()
+        ce_all.append(ce.detach()); bn_all.append(bn.detach())         # on the device: one sync per iteration, not per pass
+    opt.step()
+    with torch.no_grad():
+        for g, s in enumerate(starts):
+            if s <= it: params[g].copy_(clamp_pixels(params[g], info))
+    new = sum(sizes) - sum(len(r.flabel) for r in act)
+    return torch.cat(ce_all).mean().item(), torch.cat(bn_all).mean().item(), new
+
+def _wave(teacher, hooks, wave, x0, fz, m, info, cfg, P, cuda, ck, key, keep, progress, callback, label, say=None):
+    "Recover the batches `wave` from their first iteration to MI (resuming from `ck`); returns rows, images, initial images, history, count."
+    dev = next(teacher.parameters()).device
+    starts, index, params, refs = _layout_params(wave, x0, m, dev)
+    init = [p.detach().cpu().clone() for p in params]
+    opt = torch.optim.Adam([{'params': [p]} for p in params], lr=cfg.lr, betas=tuple(cfg.betas), eps=cfg.eps)
+    ids = [b.index for b in wave]; st = _load_ckpt(ck, key)
+    start, hist, count = 0, {'ce': [], 'bn': [], 'active': []}, 0
+    if st.get('wave') == ids:
+        with torch.no_grad():
+            for p, q in zip(params, st['params']): p.copy_(q)
+        opt.load_state_dict(st['opt']); start, hist, count = st['it'], st['hist'], st['count']
+        if say: say(f'resumed from iteration {start}')
+    bar = tqdm(range(start, cfg.mi), initial=start, total=cfg.mi, desc=label, disable=not progress or not is_main(), leave=False)
+    for it in bar:
+        ce, bn, new = _iteration(teacher, hooks, refs, starts, params, opt, fz, info, cfg, it, P, cuda)
+        count += new; hist['ce'].append(ce); hist['bn'].append(bn); hist['active'].append(new)
+        if it % 10 == 0: bar.set_postfix(ce=f'{ce:.3f}', bn=f'{bn:.3f}', active=new)
+        if callback: callback(it)
+        if ck is not None and (it + 1) % cfg.checkpoint_every == 0 and it + 1 < cfg.mi:
+            _save_ckpt(ck, key=key, wave=ids, it=it + 1, params=[p.detach().cpu() for p in params], opt=opt.state_dict(),
+                       hist=hist, count=count, waves=keep)      # `keep`: the finished waves
+    return torch.cat(index), torch.cat([p.detach().cpu() for p in params]), torch.cat(init), hist, count
+
+def _memory_plan(teacher, todo, shape, cfg, dev):
+    "The budget, an image's activation cost, the pass size and the waves of the batches `todo`."
+    budget = parse_bytes(cfg.memory_budget) or auto_memory_budget(dev)
+    act = activation_bytes(teacher, shape, dev)
+    P = cfg.pass_images or auto_pass_images(dev, act, budget)
+    sizes = [int(b.trainable.sum()) for b in todo]
+    per_image = STATE_COPIES * 4 * math.prod(shape)
+    waves = plan_waves(sizes, per_image, budget, min(P, max(sizes, default=0) or P) * act)
+    return dict(budget=budget, activation_bytes_per_image=act, state_bytes_per_image=per_image, pass_images=P), waves
+
+def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=True, callback=None, frozen=None, sink=None, say=None):
+    "Optimise initial images `x0` (classes, ipc, C, H, W; normalised; a tensor or a `LazyInit`) against `teacher`, conditioned on `frozen` ones, in waves that fit `cfg.memory_budget`; returns `Recovered`. Without a `sink` every rank returns the whole set; a sink (`put`, `done`) takes each finished wave instead. `say`: where notes on a resumed run go. In a torchrun job each rank optimises its share of the batches (`balance`)."
     check_iterations(cfg.mi, cfg.ri); check_layout(cfg.layout, cfg.batch_size)
     frozen = _check_frozen(frozen, x0, cfg.layout)
-    k, ipc = x0.shape[:2]; m = 0 if frozen is None else frozen.shape[1]
+    k, ipc = x0.shape[:2]; m = 0 if frozen is None else frozen.shape[1]; shape = tuple(x0.shape[2:])
     dev = next(teacher.parameters()).device
     teacher.eval().requires_grad_(False)
     cuda = dev.type == 'cuda' and cfg.amp
@@ -316,48 +434,35 @@ def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=Tru
     owner = balance([int((cfg.mi - b.join[b.trainable]).sum()) for b in batches], w); note_idle(len(batches), 'batches')
     shards = [[b.index for b, o in zip(batches, owner) if o == r] for r in range(w)]
     mine = [b for b, o in zip(batches, owner) if o == rank()]
-    starts, index, params, refs = _layout_params(mine, x0.to(dev), m)
-    fz = None if frozen is None else frozen.to(dev).reshape(k * m, *x0.shape[2:])
-    opt = torch.optim.Adam([{'params': [p]} for p in params], lr=cfg.lr, betas=tuple(cfg.betas), eps=cfg.eps) if params else None
-    key, P = _run_key(cfg, x0, frozen, dict(world=w, batches=shards[rank()]) if w > 1 else None), cfg.pass_images or auto_pass_images(dev)
-    checkpoint = per_rank(checkpoint)
-    start, hist, count = _load_ckpt(checkpoint, key, params, opt) if opt else (cfg.mi, {'ce': [], 'bn': [], 'active': []}, 0)
+    fz = None if frozen is None else frozen.to(dev).reshape(k * m, *shape)
+    key, ck = _run_key(cfg, x0, frozen, dict(world=w, batches=shards[rank()]) if w > 1 else None), per_rank(checkpoint)
+    st, own = _load_ckpt(ck, key), sink is None
+    sink = MemorySink(st.get('waves', [])) if own else sink
+    finished = sink.done(key); done = {i for f in finished for i in f[0]}
+    todo = [b for b in mine if b.index not in done]
+    mem, waves = _memory_plan(teacher, todo, shape, cfg, dev)
+    if finished and say and is_main(): say(f'{len(finished)} of {len(finished) + len(waves)} waves already written: resumed after them')
     hooks, t0 = BNInputs(teacher), time.time()
     try:
-        bar = tqdm(range(start, cfg.mi), initial=start, total=cfg.mi, desc='recover', disable=not progress or not is_main(), leave=False)
-        for it in bar:
-            for g, s in enumerate(starts):
-                if s <= it: opt.param_groups[g]['lr'] = cosine_lr(it - s, cfg.mi - s, cfg.lr)
-            act = [r for r in refs if r.b.start <= it]
-            sizes = [len(r.flabel) + int((r.join <= it).sum()) for r in act]
-            opt.zero_grad(set_to_none=True); ce_all = [torch.full((0,), torch.nan, device=dev)]; bn_all = list(ce_all)   # none active on this rank yet: nan
-            new = sum(sizes) - sum(len(r.flabel) for r in act)             # active images that are optimised
-            for bids, bounds in pass_plan(sizes, P):
-                xs, ys = _step_inputs([act[i] for i in bids], params, fz, cfg, it, x0.shape[-1])
-                x = torch.cat(xs); seg = torch.cat([torch.full((len(v),), q, device=dev) for q, v in enumerate(xs)])
-                if cuda: x = x.contiguous(memory_format=torch.channels_last)
-                with torch.autocast(dev.type, torch.bfloat16, enabled=cuda):
-                    ce, bn = batch_losses(teacher, hooks, [x[a:b] for a, b in zip(bounds, bounds[1:])],
-                                          [seg[a:b] for a, b in zip(bounds, bounds[1:])], torch.cat(ys).to(dev), len(bids), cfg.first_bn_mul)
-                (ce + cfg.r_bn * bn).sum().backward()
-                ce_all.append(ce.detach()); bn_all.append(bn.detach())         # on the device: one sync per iteration, not per pass
-            opt.step()
-            with torch.no_grad():
-                for g, s in enumerate(starts):
-                    if s <= it: params[g].copy_(clamp_pixels(params[g], info))
-            count += new
-            hist['ce'].append(torch.cat(ce_all).mean().item()); hist['bn'].append(torch.cat(bn_all).mean().item()); hist['active'].append(new)
-            if it % 10 == 0: bar.set_postfix(ce=f"{hist['ce'][-1]:.3f}", bn=f"{hist['bn'][-1]:.3f}", active=new)
-            if callback: callback(it)
-            if checkpoint is not None and ((it + 1) % cfg.checkpoint_every == 0 or it + 1 == cfg.mi):   # the last: a job stopped while
-                _save_ckpt(checkpoint, key, it + 1, params, opt, hist, count)                            # gathering or writing redoes nothing
+        for n, wv in enumerate(waves):
+            wave = [todo[i] for i in wv]; label = 'recover' if len(waves) == 1 else f'recover wave {n + 1}/{len(waves)}'
+            rows, imgs, init, h, c = _wave(teacher, hooks, wave, x0, fz, m, info, cfg, mem['pass_images'], cuda, ck, key,
+                                        sink.waves if own else [], progress, callback, label, say if is_main() else None)
+            sink.put(key, [b.index for b in wave], rows, imgs, init, h, c); del rows, imgs, init
+            if ck is not None: _save_ckpt(ck, key=key, waves=sink.waves if own else [])   # a finished wave is never redone
     finally: hooks.remove()
-    out = x0.reshape(k * ipc, *x0.shape[2:]).clone()
-    for i, p in zip(index, params): out[i] = p.detach().to(out.device)
+    start_of = {b.index: b.start for b in batches}; parts = sink.done(key)
+    hist, count = _merge_history([p[1] for p in parts], [p[0] for p in parts], start_of), sum(p[2] for p in parts)
+    mem['waves'] = len(waves) + len(finished)
+    out = None
+    if own:
+        out = torch.zeros(k * ipc, *shape)
+        for wd in sink.waves: out[wd['rows']] = wd['images']
     batch_of, rows_owner = torch.zeros(k * ipc, dtype=torch.long), torch.full((k * ipc,), -1)
     for b, o in zip(batches, owner): rows = _new_rows(b, ipc, m); batch_of[rows] = b.index; rows_owner[rows] = o
     if w > 1:                                                            # every rank gets every rank's images, bits unchanged
-        share_rows(out, rows_owner)
+        if own: share_rows(out, rows_owner)
         parts = gather((hist, count)); count = sum(c for _, c in parts)
-        hist = _merge_history([h for h, _ in parts], shards, {b.index: b.start for b in batches})
-    return Recovered(out.view_as(x0), join_iterations(ipc, cfg.mi, cfg.ri), count, hist, time.time() - t0, batch_of.tolist(), shards)
+        hist = _merge_history([h for h, _ in parts], shards, start_of)
+    return Recovered(None if out is None else out.view(k, ipc, *shape), join_iterations(ipc, cfg.mi, cfg.ri), count, hist,
+                     time.time() - t0, batch_of.tolist(), shards, mem)
