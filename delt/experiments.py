@@ -6,14 +6,14 @@ Docs: https://delt-dd.github.io/delt/experiments.html.md"""
 
 # %% ../nbs/13_experiments.ipynb #3776d0a7
 from __future__ import annotations
-import ast, itertools, json, os, re, shlex, shutil, time
+import ast, contextlib, itertools, json, os, re, shlex, shutil, sys, time
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
 from fastcore.script import call_parse, CliError
 from tqdm.auto import tqdm
 from .core import *
-from .data import UserError, USER_MISTAKES, check_options, cli_errors, negated
+from .data import UserError, USER_MISTAKES, check_options, cli_errors, negated, module_prog
 from .pipeline import project_root, summary
 
 # %% auto #0
@@ -234,6 +234,14 @@ def experiments_table() -> str:
                   f'{"":<11}   full (the default; hours per run on a CPU, see --dry-run for the runs): {_sizes(full)}']
     return '\n'.join(lines)
 
+@contextlib.contextmanager
+def _fd2_to(path):
+    "Point this process's stderr file descriptor (which a kernel inherits: its start-up warnings) at `path` while the block runs."
+    sys.stderr.flush(); saved = os.dup(2)
+    with open(path, 'w') as f: os.dup2(f.fileno(), 2)
+    try: yield
+    finally: sys.stderr.flush(); os.dup2(saved, 2); os.close(saved)
+
 def dry_run(notebook, vals, out) -> list:
     "The runs `notebook` would make with `vals` into `out`, without making them: a grid driver runs up to its `run_grid`, which only lists them (nothing written under `out`); any other notebook is one run."
     import tempfile
@@ -241,7 +249,8 @@ def dry_run(notebook, vals, out) -> list:
     if 'run_grid(' not in nb.read_text(): return [dict(run=nb.stem, out=str(out), point={}, done=(Path(out)/'metrics.json').exists())]
     with tempfile.TemporaryDirectory() as tmp:
         plan = Path(tmp)/'plan.json'; os.environ['DELT_DRY_RUN'] = str(plan)
-        try: run_notebook(nb, Path(tmp)/nb.name, vals, project_root())
+        try:
+            with _fd2_to(Path(tmp)/'kernel.log'): run_notebook(nb, Path(tmp)/nb.name, vals, project_root())
         except Exception:
             if not plan.exists(): raise
         finally: os.environ.pop('DELT_DRY_RUN', None)
@@ -469,7 +478,13 @@ def write_results(root='outputs', out=None) -> Path:
     return out
 
 # %% ../nbs/13_experiments.ipynb #a64e373a
-_PROG = 'python -m delt.experiments'
+_PROG = module_prog('experiments')       # --help and errors say `python -m delt.experiments`, as typed
+
+def _dataset_of(nb, vals, smoke=False):
+    "The dataset an experiment runs on, as the run would take it (its parameters, its full values unless smoke, the overrides)."
+    try: full = {} if smoke else full_params(nb)
+    except ValueError: full = {}
+    return {**default_params(nb), **full, **vals}.get('dataset')
 
 @call_parse
 def delt_experiments(name:str,            # an experiment of nbs/experiments (distill, methods, ablations, cross_arch, compute, diversity, pdd, protocol, report), `list` for each one's description and cost, or a notebook path
@@ -484,13 +499,15 @@ def delt_experiments(name:str,            # an experiment of nbs/experiments (di
     import logging
     if name == 'list': print(experiments_table()); return
     with cli_errors(delt_experiments, _PROG, kinds=USER_MISTAKES):            # every check before anything runs: one line, exit 2
+        check_options(dict(out=out, progress=progress, quiet=quiet))            # an --out that cannot be written; the bar switches
         vals = parse_params(params); nb = experiment_notebook(name); check_params(nb, vals)
-    if not quiet: logging.basicConfig(level=logging.INFO, format='%(message)s')
-    if dry_run:
+    if dry_run:                                                                 # the plan alone: no papermill log, no kernel warnings
         plan = run_experiment(name, vals, out, smoke, log_output=False, dry=True)
-        print(f'{nb.stem}: {len(plan)} run{"s" * (len(plan) != 1)} ({sum(r["done"] for r in plan)} done), nothing run:')
+        on = f' on {ds}' if (ds := _dataset_of(nb, vals, smoke)) else ''
+        print(f'{nb.stem}{on}: {len(plan)} run{"s" * (len(plan) != 1)} ({sum(r["done"] for r in plan)} done), nothing run:')
         for r in plan: print(f"  {'done' if r['done'] else 'todo'}  {r['out']}" + (f"  {r['point']}" if r['point'] else ''))
         return
+    if not quiet: logging.basicConfig(level=logging.INFO, format='%(message)s')
     out = run_experiment(name, vals, out, smoke, log_output=not quiet, progress=progress and not quiet)
     if (out/'metrics.json').exists(): print(summary(load_json(out/'metrics.json')))
     if report and Path(name).stem != 'report':

@@ -21,7 +21,7 @@ from .evaluate import (EvalConfig, resolve_config, evaluate_set, evaluate_seeds,
 from .metrics import diversity
 from .viz import class_grid
 from fastcore.script import call_parse
-from tqdm.auto import tqdm
+from typing import Annotated
 
 # %% auto #0
 __all__ = ['PLACE_FIELDS', 'SYNTH_FIELDS', 'RunConfig', 'result_fields', 'overrides', 'iteration_overrides', 'seed_list',
@@ -106,13 +106,13 @@ def _msg(e): return e.args[0] if e.args else str(e)
 
 def check_config(cfg: RunConfig) -> RunConfig:
     "Raise `ConfigError` for anything wrong in `cfg` that can be seen without data; returns `cfg`."
+    try: check_options(asdict(cfg), cli=False, zero_ok=('eval_epochs',))       # the values themselves first (ipc=two: a count, not text)
+    except UserError as e: raise ConfigError(_msg(e)) from None
     try:
         info = dataset_info(cfg.dataset)
         check_arch(cfg.teacher_arch); check_arch(cfg.student_arch)
         if cfg.set_dir is None: settings(cfg.method, info, cfg.ipc, None, **overrides(cfg))
     except (KeyError, ValueError, TypeError, FileNotFoundError) as e: raise ConfigError(_msg(e)) from None
-    try: check_options(asdict(cfg), cli=False, zero_ok=('eval_epochs',))       # the values themselves, as every command checks them
-    except UserError as e: raise ConfigError(_msg(e)) from None
     def need(ok, msg):
         if not ok: raise ConfigError(msg)
     need(cfg.protocol in ('soft', 'hard'), f"protocol must be 'soft' or 'hard', not {cfg.protocol!r}")
@@ -385,15 +385,22 @@ def parse_params(params) -> dict:
         except (ValueError, SyntaxError): out[k] = v
     return out
 
+def _params_help():
+    return ('RunConfig settings as "key=value key=value", values as Python literals (e.g. "ipc=10 eval_epochs=60 seeds=2"); '
+            'the settings: ' + ', '.join(f.name for f in fields(RunConfig)))
+
+_PROG = module_prog('pipeline')       # --help and errors say `python -m delt.pipeline`, as typed
+
 @call_parse
-def delt_run(params:str='',          # RunConfig settings as "key=value key=value" (e.g. "ipc=10 eval_epochs=60 seeds=2"; names as in RunConfig)
+def delt_run(params:Annotated[str, {'help': _params_help()}]='',
              out:str=None,           # the run's folder (default: the config's out_dir, outputs/distill/run)
              progress:str='stages',  # stages (one bar per stage) | all (every bar)
              no_progress:bool=False, # no progress bars
              quiet:bool=False,       # no progress bars and no stage lines; errors and the summary still print
              overwrite:bool=False):  # replace another run already in --out (otherwise refused; the same run resumes)
     "One run end to end from a shell: one progress bar per stage, then the summary."
-    with cli_errors(delt_run, 'python -m delt.pipeline'):
+    with cli_errors(delt_run, _PROG):
+        set_output(bars=not (no_progress or quiet or progress == 'none'), notes=not quiet)
         kw = parse_params(params)
         if out: kw['out_dir'] = out
         if progress not in ('stages', 'all', 'none'): raise ConfigError(f"--progress must be stages or all, not {progress!r}")

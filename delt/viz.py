@@ -21,6 +21,11 @@ def by_iterations(man):
     for r in man['images']: rows.setdefault(r['label'], []).append(r)
     return {c: sorted(v, key=lambda r: -r.get('iterations', 0)) for c, v in sorted(rows.items())}
 
+def _row_label(name, width=16):
+    "A class name as a row label: whole (never cut), wrapped on spaces past `width` characters."
+    import textwrap
+    return textwrap.fill(str(name), width, break_long_words=False, break_on_hyphens=False) or str(name)
+
 def class_grid(path, classes=None, max_per_class=10, figsize_per=0.9):
     "A grid of a distilled set: one row per class, longest-optimised image first."
     path = Path(path); man = load_json(path/'manifest.json'); g = by_iterations(man)
@@ -33,7 +38,7 @@ def class_grid(path, classes=None, max_per_class=10, figsize_per=0.9):
             if j < len(g[c]):
                 ax.imshow(np.asarray(Image.open(path/g[c][j]['file'])), cmap='gray')
                 if i == 0: ax.set_title(f"{g[c][j].get('iterations', '')}", fontsize=7)
-        axs[i, 0].text(-2, 14, man['classes'][c][:10], fontsize=7, ha='right', va='center')
+        axs[i, 0].text(-0.08, 0.5, _row_label(man['classes'][c]), fontsize=7, ha='right', va='center', transform=axs[i, 0].transAxes)
     fig.suptitle(f"{man['method']}: images by iterations optimised (left: longest)", fontsize=9)
     return fig
 

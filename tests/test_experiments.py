@@ -66,13 +66,14 @@ def test_runner_checks_params_before_anything_runs(tmp_path, monkeypatch, params
     assert code == 2 and len(lines) == 1 and lines[0].startswith('python -m delt.experiments: error: ') and msg in lines[0], err
     assert files_under(tmp_path) == []
 
-def test_dry_run_lists_the_runs_and_writes_nothing(tmp_path, monkeypatch):
+def test_dry_run_lists_the_runs_and_writes_nothing(tmp_path, monkeypatch, capfd):
+    "The plan and the dataset, and nothing else: no papermill log, no kernel start-up warnings (the kernel writes to fd 2)."
     from clitools import call
     from delt.experiments import delt_experiments
     monkeypatch.chdir(tmp_path)
-    code, out, err = call(delt_experiments, 'methods', '--dry-run', '--smoke', '--out', 'grid', '--params', 'ipcs=[1,2]', '--quiet')
-    assert code == 0, err
-    assert 'methods: 4 runs (0 done), nothing run' in out and f"todo  {tmp_path/'grid'/'method-rded_ipc-2'}" in out, out
+    code, out, err = call(delt_experiments, 'methods', '--dry-run', '--smoke', '--out', 'grid', '--params', 'ipcs=[1,2]')
+    assert code == 0 and err == '' and capfd.readouterr().err == '', err
+    assert 'methods on fashion_mnist: 4 runs (0 done), nothing run' in out and f"todo  {tmp_path/'grid'/'method-rded_ipc-2'}" in out, out
     assert not (tmp_path/'grid').exists()
 
 def test_papermill_sees_every_parameter_of_every_experiment():

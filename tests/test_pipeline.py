@@ -56,7 +56,8 @@ def test_run_from_a_shell_refuses_bad_settings_in_one_line(tmp_path):
 @pytest.mark.parametrize('params,msg', [
     ('ipc=0', 'IPC must be ≥ 1'), ('eval_epochs=-1', 'eval_epochs must be a whole number ≥ 0'), ('seeds=0', 'seeds must be a count'),
     ('seeds=[]', 'seeds must be'), ('n_test=abc', 'n_test must be a whole number'), ('epochs=3', 'epochs: did you mean'),
-    ('teacher_epochs=0', 'teacher_epochs must be'), ('lr=0', 'lr must be a number > 0')])
+    ('teacher_epochs=0', 'teacher_epochs must be'), ('lr=0', 'lr must be a number > 0'),
+    ('ipc=two', "ipc must be a whole number ≥ 1, not 'two'")])
 def test_run_refuses_bad_settings_in_process(tmp_path, monkeypatch, params, msg):
     "python -m delt.pipeline, in this process: one line under the real command's name, exit 2, nothing written."
     import sys
@@ -67,3 +68,19 @@ def test_run_refuses_bad_settings_in_process(tmp_path, monkeypatch, params, msg)
     lines = err.strip().splitlines()
     assert code == 2 and len(lines) == 1 and lines[0].startswith('python -m delt.pipeline: error: ') and msg in lines[0], err
     assert files_under(tmp_path) == []
+
+def test_help_names_the_command_as_typed_and_lists_the_settings():
+    import sys
+    sys.path.insert(0, str(Path(__file__).parent)); from clitools import run as cli
+    r = cli('python', '-m', 'delt.pipeline', '--help')
+    text = ' '.join(r.stdout.split())
+    assert r.returncode == 0 and r.stdout.startswith('usage: python -m delt.pipeline '), r.stdout[:300]
+    assert all(k in text for k in ('the settings: dataset,', 'teacher_epochs', 'eval_preset', 'cache_dir')), text
+
+def test_every_module_draws_its_bars_from_core():
+    "One owner of the progress bars: every delt module that shows one uses delt.core.tqdm (the --no-progress switch, logs)."
+    import importlib, pkgutil, delt, delt.core
+    mods = [importlib.import_module(f'delt.{m.name}') for m in pkgutil.iter_modules(delt.__path__) if not m.name.startswith('_')]
+    users = [m.__name__ for m in mods if hasattr(m, 'tqdm')]
+    assert {'delt.data', 'delt.squeeze', 'delt.recover', 'delt.pipeline', 'delt.experiments'} <= set(users), users
+    assert [u for u in users if getattr(importlib.import_module(u), 'tqdm') is not delt.core.tqdm] == []
