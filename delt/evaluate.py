@@ -21,18 +21,21 @@ from .relabel import *
 from .dsa import dsa, DSA_STRATEGY
 from .metrics import dd_ranking
 from .distributed import setup, agree, is_main, shard, gather, world
+from .sets import (SetError, set_format, set_layout, set_header, map_class_folders, set_items, read_images, load_distilled,
+                       set_ipc, save_set, FloatImages)   # moved to 07a_sets; still importable from here
+_all_ = ['SetError', 'set_layout', 'map_class_folders', 'set_items', 'read_images', 'load_distilled', 'set_ipc', 'save_set']
 
 # %% auto #0
 __all__ = ['HARD_AUGMENT_NAMES', 'PROTOCOL_PRESETS', 'BASE_PRESETS', 'HARD_AUGMENTS', 'SCHEDULES', 'SEEDS', 'CONTEXT_GROUPS',
-           'student_lr', 'batch_size_rule', 'decay_groups', 'lr_factor', 'kd_loss', 'EvalConfig', 'resolve_config',
-           'rded_factor', 'protocol_preset', 'make_optimizer', 'eval_epochs', 'soft_epoch', 'flip_crop', 'crop_only',
-           'no_augment', 'hard_augment', 'hard_epoch', 'train_student', 'random_subset', 'validation_split',
-           'split_epochs', 'schedule_stages', 'seeds_for', 'evaluate_set', 'evaluate_seeds', 'summarize',
-           'baseline_key', 'random_baseline', 'SetError', 'set_layout', 'map_class_folders', 'set_items', 'read_images',
-           'load_distilled', 'set_ipc', 'save_set', 'tidy_rows', 'write_csv', 'plot_accuracy', 'write_report',
-           'spaced_subset', 'prepare_evaluation', 'set_stages', 'schedule_plan', 'full_data_accuracy', 'diagnostics',
-           'hard_context_config', 'evaluate_in_context', 'context_lines', 'run_evaluation', 'pdd_run_hint',
-           'delt_evaluate']
+           'student_lr', 'batch_size_rule', 'decay_groups', 'lr_factor', 'kd_loss', 'EvalConfig',
+           'resolve_config', 'rded_factor', 'protocol_preset', 'make_optimizer', 'eval_epochs', 'soft_epoch',
+           'flip_crop', 'crop_only', 'no_augment', 'hard_augment', 'hard_epoch', 'train_student', 'random_subset',
+           'validation_split', 'split_epochs', 'schedule_stages', 'seeds_for', 'evaluate_set', 'evaluate_seeds',
+           'summarize', 'baseline_key', 'random_baseline', 'tidy_rows', 'write_csv', 'accuracy_series',
+           'accuracy_figure', 'plot_accuracy', 'write_report', 'spaced_subset', 'prepare_evaluation', 'set_stages',
+           'schedule_plan', 'full_data_accuracy', 'diagnostics', 'hard_context_config', 'evaluate_in_context',
+           'context_lines', 'run_evaluation', 'pdd_run_hint', 'delt_evaluate', 'SetError', 'set_layout',
+           'map_class_folders', 'set_items', 'read_images', 'load_distilled', 'set_ipc', 'save_set']
 
 # %% ../nbs/08_evaluate.ipynb #05b5d643
 def student_lr(student: str) -> float:
@@ -297,10 +300,14 @@ def _add_runs(path, key, new):
         runs = _read_runs(path, key); runs.update(new)
         save_json(dict(key=key, runs={str(k): v for k, v in runs.items()}), path)
 
+def _say_done(say, desc, done, where):
+    if say and done: say(f"{desc}: seed{'s' * (len(done) > 1)} {', '.join(map(str, done))} already done ({where}), not trained again")
+
 def evaluate_seeds(data, test, cfg, student, seeds, teacher=None, path=None, device=None, progress=True, key=None, on_seed=None,
-                   desc='set', stages=None) -> dict:
+                   desc='set', stages=None, say=None) -> dict:
     "`evaluate_set` one seed at a time, each finished seed's history written to `path` at once (with `key`); seeds found there are not trained again. In a torchrun job the ranks share the seeds; every rank returns them all."
     path = Path(path) if path else None; runs = _read_runs(path, key) if path else {}
+    _say_done(say, desc, [s for s in seeds if s in runs], path)
     mine = shard([s for s in seeds if s not in runs])                  # in a torchrun job: the missing seeds dealt over the ranks
     for s in mine:
         runs.update(evaluate_set(data, test, cfg, student, [s], teacher, device, progress, desc, stages))
@@ -310,6 +317,7 @@ def evaluate_seeds(data, test, cfg, student, seeds, teacher=None, path=None, dev
     return {s: runs[s] for s in seeds}
 
 def _mean_std(v):
+    "Mean and sample std (ddof 1); the std of one value is 0 (the report says '1 seed' instead of '± 0.00')."
     v = np.asarray(v, float)
     return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0
 
@@ -329,13 +337,14 @@ def baseline_key(train, test, cfg, student, ipc, teacher_id=None) -> str:
 def _safe_name(s): return ''.join(ch if ch.isalnum() or ch in '._-' else '-' for ch in str(s)).strip('-')[-60:]
 
 def random_baseline(train, test, cfg, student, ipc, seeds, teacher=None, teacher_id=None, cache=None, device=None, progress=True,
-                    on_seed=None, desc=None) -> dict:
+                    on_seed=None, desc=None, say=None) -> dict:
     "{seed: history} of random real subsets of `ipc` per class trained like the set — from the cache when there; each new seed cached as it finishes; in a torchrun job the ranks share the seeds."
     f = Path(cache)/baseline_key(train, test, cfg, student, ipc, teacher_id) if cache else None
     from contextlib import nullcontext
     alone = f is not None and world() == 1                              # one process: one writer per entry; a job: ranks add seeds in turn
     with file_lock(f.parent/f'.{f.name}.seeds.lock') if alone else nullcontext():   # the lock file goes with it
         runs = load_json(f) if f is not None and f.exists() else {}
+        _say_done(say, desc or 'random real', [s for s in seeds if str(s) in runs], f'baseline cache {f.name}' if f else '')
         mine = shard([s for s in seeds if str(s) not in runs])
         for s in mine:
             runs[str(s)] = train_student([(random_subset(train, ipc, s), cfg.epochs)], test, cfg, student, s, teacher=teacher,
@@ -346,105 +355,6 @@ def random_baseline(train, test, cfg, student, ipc, seeds, teacher=None, teacher
             if on_seed: on_seed(desc or 'random real', s)
     for part in gather({str(s): runs[str(s)] for s in mine}): runs.update(part)
     return {s: runs[str(s)] for s in seeds}
-
-# %% ../nbs/08_evaluate.ipynb #8d04da8b
-class SetError(UserError):
-    "A distilled set that cannot be evaluated as it is; the message says what to fix."
-
-def set_layout(path):
-    "(root, manifest or None) of a set given as its root, its `images/` folder, or a bare class-folder directory."
-    path = Path(path).expanduser()
-    if not path.is_dir(): raise SetError(f'{path} is not a directory: --images takes DIR/<class>/*.png, or a set root with images/ and manifest.json')
-    for root in (path, path.parent if path.name == 'images' else None):
-        if root is not None and (root/'manifest.json').exists():
-            try: return root, load_json(root/'manifest.json')
-            except ValueError as e: raise SetError(f'{root/"manifest.json"} is not valid JSON ({e}): rewrite it or remove it') from None
-    subdirs = [p.name for p in path.iterdir() if p.is_dir() and not p.name.startswith('.')]
-    return (path/'images' if subdirs == ['images'] else path), None       # our layout without its manifest
-
-def map_class_folders(names, classes) -> dict:
-    "Class index of each folder: numeric names are indices; the dataset's class names map by name; else sorted position."
-    if len(names) != len(classes):
-        raise SetError(f'{len(names)} class folders but the dataset has {len(classes)} classes: the set needs one folder per class '
-                       f'(found {sorted(names)[:5]}…)')
-    if all(n.isdigit() for n in names):
-        idx = {n: int(n) for n in names}
-        if sorted(idx.values()) != list(range(len(classes))):
-            raise SetError(f'numbered class folders must be 0…{len(classes)-1} (zero-padded or not), found {sorted(names)}')
-        return idx
-    if set(names) == set(classes): return {n: classes.index(n) for n in names}
-    return {n: i for i, n in enumerate(sorted(names))}
-
-# %% ../nbs/08_evaluate.ipynb #e00812b1
-def _non_images(dirs):
-    return [p for d in dirs for p in sorted(d.rglob('*')) if p.is_file() and not p.name.startswith('.') and p.suffix.lower() not in IMG_EXTS]
-
-def _check_manifest(m, root, info, classes):
-    if m.get('dataset') != info.name:
-        raise SetError(f"{root} was distilled from {m.get('dataset')!r}, not {info.name!r}: pass --dataset {m.get('dataset')}")
-    if list(m.get('classes', [])) != list(classes):
-        diff = [(i, a, b) for i, (a, b) in enumerate(zip(m.get('classes', []), classes)) if a != b][:3]
-        raise SetError(f"the class list of {root/'manifest.json'} differs from {info.name}'s ({len(m.get('classes', []))} vs "
-                       f"{len(classes)} classes; first differences (index, set, dataset): {diff}): labels would be wrong; "
-                       f"re-export the set with the dataset's class order")
-
-def set_items(path, info, classes):
-    "[(image file, class index)] of the set at `path`, and its manifest (or None); checked, nothing decoded yet."
-    root, m = set_layout(path)
-    if m is not None:
-        _check_manifest(m, root, info, classes)
-        items = [(root/r['file'], int(r['label'])) for r in m.get('images', [])]
-        missing = [str(p) for p, _ in items if not p.is_file()]
-        if missing: raise SetError(f'{len(missing)} images listed in the manifest are missing, e.g. {missing[:3]}: the set is incomplete')
-        bad = [(str(p), c) for p, c in items if not 0 <= c < len(classes) or (p.parent.name.isdigit() and int(p.parent.name) != c)]
-        if bad: raise SetError(f'labels disagree with the manifest class list or the class folders, e.g. {bad[:3]}')
-        dirs = sorted({p.parent for p, _ in items})
-    else:
-        names = [p.name for p in sorted(root.iterdir()) if p.is_dir() and not p.name.startswith('.')]
-        if not names: raise SetError(f'{root} has no class folders (expected DIR/<class>/*.png, or DIR/images/ + DIR/manifest.json)')
-        idx = map_class_folders(names, classes); dirs = [root/n for n in names]
-        items = [(p, idx[n]) for n in sorted(names, key=idx.get) for p in sorted((root/n).rglob('*')) if p.suffix.lower() in IMG_EXTS]
-    bad = _non_images(dirs)
-    if bad: raise SetError(f'{len(bad)} files that are not images in the class folders, e.g. {[str(p) for p in bad[:3]]}: '
-                           f'remove them (image extensions: {sorted(IMG_EXTS)})')
-    counts = np.bincount([c for _, c in items], minlength=len(classes))
-    if (counts == 0).any():
-        empty = [f'{i} ({classes[i]!r})' for i in np.flatnonzero(counts == 0)[:3]]
-        raise SetError(f'classes {empty} have no images in {root}: every class needs at least one image')
-    return items, m
-
-# %% ../nbs/08_evaluate.ipynb #76064231
-def read_images(items, info) -> torch.Tensor:
-    "uint8 N×C×H×W images of `items`, in the dataset's channels (grey for 1-channel) and size."
-    out = torch.empty(len(items), info.channels, info.size, info.size, dtype=torch.uint8)
-    for i, (p, _) in enumerate(items):
-        try: im = Image.open(p); im.load()
-        except (UnidentifiedImageError, OSError) as e: raise SetError(f'{p} cannot be read as an image ({e}): replace or remove it') from None
-        im = im.convert('L' if info.channels == 1 else 'RGB')
-        if im.size != (info.size, info.size): im = im.resize((info.size, info.size), Image.BILINEAR)
-        a = np.asarray(im, np.uint8).reshape(info.size, info.size, info.channels)
-        out[i] = torch.from_numpy(a.transpose(2, 0, 1).copy())
-    return out
-
-def load_distilled(path, info, classes):
-    "A distilled set as `ImageTensors` (split 'distilled') and its manifest (or None)."
-    items, m = set_items(path, info, classes)
-    return ImageTensors(read_images(items, info), torch.tensor([c for _, c in items]), classes, info, 'distilled'), m
-
-def set_ipc(data) -> int:
-    "Images per class of a set (the mean, rounded, if classes differ)."
-    return max(1, round(len(data) / len(data.classes)))
-
-# %% ../nbs/08_evaluate.ipynb #20a2975b
-def save_set(data, out, extra=None):
-    "Write `data` in delt's set layout: out/images/<class index>/<id>.png + out/manifest.json."
-    out = Path(out); w = len(str(len(data.classes) - 1)); rows = []
-    for i, (x, y) in enumerate(zip(data.x, data.y.tolist())):
-        f = f'images/{y:0{w}d}/{i:05d}.png'; (out/f).parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(x[0].numpy() if x.shape[0] == 1 else x.permute(1, 2, 0).numpy()).save(out/f)
-        rows.append(dict(file=f, label=y))
-    save_json(dict(dataset=data.info.name, classes=data.classes, ipc=set_ipc(data), images=rows, **(extra or {})), out/'manifest.json')
-    return out
 
 # %% ../nbs/08_evaluate.ipynb #4437a147
 def tidy_rows(runs: dict, set_name: str) -> list:
@@ -458,19 +368,32 @@ def write_csv(rows, path):
         w = csv.DictWriter(f, cols); w.writeheader(); w.writerows(rows)
     return Path(path)
 
-def plot_accuracy(rows, path, teacher_acc=None, title=''):
-    "Test accuracy against epoch per set (mean ± std over seeds); the teacher as a line."
-    from matplotlib.figure import Figure         # no pyplot: no backend, no global state
-    fig = Figure(figsize=(5, 3.2)); ax = fig.subplots()
+def accuracy_series(rows) -> dict:
+    "{set: (epochs, mean, std, seeds)} of tidy rows: test accuracy per evaluated epoch over seeds (sample std; 0 for one seed)."
+    out = {}
     for name in dict.fromkeys(r['set'] for r in rows):
         ep = sorted({r['epoch'] for r in rows if r['set'] == name})
-        acc = np.array([[r['test_acc'] for r in rows if r['set'] == name and r['epoch'] == e] for e in ep], dtype=object)
-        mean, std = np.array([np.mean(a) for a in acc]), np.array([np.std(a) for a in acc])
-        ax.plot(ep, mean, marker='.', label=name); ax.fill_between(ep, mean - std, mean + std, alpha=0.2)
-    if teacher_acc is not None: ax.axhline(teacher_acc, color='k', ls='--', lw=1, label='teacher')
-    ax.set_xlabel('epoch'); ax.set_ylabel('test top-1 (%)'); ax.set_title(title, fontsize=9); ax.legend(fontsize=8)
+        ms = [_mean_std([r['test_acc'] for r in rows if r['set'] == name and r['epoch'] == e]) for e in ep]
+        out[name] = (ep, [m for m, _ in ms], [s for _, s in ms], len({r['seed'] for r in rows if r['set'] == name}))
+    return out
+
+def accuracy_figure(rows, teacher_acc=None, title=''):
+    "The figure of `plot_accuracy`: a line per set with error bars (± std over seeds), epochs as whole numbers."
+    from matplotlib.figure import Figure         # no pyplot: no backend, no global state
+    from matplotlib.ticker import MaxNLocator
+    fig = Figure(figsize=(5.5, 3.4)); ax = fig.subplots()
+    for name, (ep, mean, std, k) in accuracy_series(rows).items():
+        ax.errorbar(ep, mean, yerr=std if k > 1 else None, marker='o', ms=4, capsize=3, lw=1.5,
+                    label=f"{name} ({k} seed{'s' * (k > 1)}{', ± std' if k > 1 else ''})")
+    if teacher_acc is not None: ax.axhline(teacher_acc, color='k', ls='--', lw=1, label=f'teacher ({teacher_acc:.1f} %)')
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True)); ax.grid(alpha=0.3)
+    ax.set_xlabel('epoch'); ax.set_ylabel('test top-1 (%)'); ax.set_title(title, fontsize=9); ax.legend(fontsize=7)
     fig.tight_layout()
-    with atomic_path(path) as tmp: fig.savefig(tmp, dpi=120, format='png')
+    return fig
+
+def plot_accuracy(rows, path, teacher_acc=None, title=''):
+    "Write `accuracy_figure` as a PNG at `path`."
+    with atomic_path(path) as tmp: accuracy_figure(rows, teacher_acc, title).savefig(tmp, dpi=120, format='png')
     return Path(path)
 
 def write_report(out, metrics, rows, teacher_acc=None, title=''):
@@ -493,7 +416,7 @@ def prepare_evaluation(dataset, teacher, images, student, protocol, n_test=None,
     if protocol == 'soft' and teacher is None: raise ValueError('the soft protocol needs --teacher DIR (a delt-squeeze output), or use --protocol hard')
     info = dataset_info(dataset)
     train, test = get_dataset(dataset, 'train', data_root), spaced_subset(get_dataset(dataset, 'test', data_root), n_test)
-    data, manifest = load_distilled(images, info, train.classes)
+    data, manifest = load_distilled(images, info, train.classes, floats=protocol == 'hard', prog='delt-evaluate')
     tm, tmeta = load_teacher(teacher, train.classes, device=device) if teacher else (None, None)
     return dict(train=train, test=test, data=data, manifest=manifest or {}, teacher=tm, teacher_meta=tmeta or {})
 
@@ -513,7 +436,6 @@ def schedule_plan(schedule, manifest, data, epochs, epochs_per_stage=None):
         return None
     if schedule not in SCHEDULES: raise ValueError(f'--schedule must be one of {SCHEDULES}, not {schedule!r}')
     return schedule_stages(data, set_stages(manifest, len(data)), schedule, epochs, epochs_per_stage)
-
 
 # %% ../nbs/08_evaluate.ipynb #e55eefd7
 _RANDOM_KEYS = [f'random_acc_{a}{b}' for a in ('final', 'best') for b in ('', '_mean', '_std')]
@@ -542,7 +464,7 @@ def diagnostics(m, protocol='soft') -> list:
     if protocol == 'soft' and g('') is not None and g('random_hard') is not None and g('') < g('random_hard'):
         out.append(f"the set's soft-protocol accuracy ({g(''):.2f} %) is below random real images trained with hard labels "
                    f"({g('random_hard'):.2f} %): on this data the soft protocol (teacher, augmentation, optimiser) costs more than it gives, "
-                   f"so its numbers understate what the images carry — compare under --protocol hard (or --preset dsa)")
+                   f"so its numbers understate what the images carry — compare under --protocol hard (or --eval-preset dsa)")
     if g('random') is not None and g('') is not None and g('') < g('random'):
         out.append(f"the set ({g(''):.2f} %) is below a random real subset of the same size ({g('random'):.2f} %) under the same protocol")
     return out
@@ -557,7 +479,7 @@ def hard_context_config(cfg: EvalConfig, student, ipc, num_classes, n_images, da
 
 def evaluate_in_context(data, train, test, cfg, student, seeds, teacher=None, teacher_meta=None, runs_dir=None, cache=None, device=None,
                         progress=True, stages=None, random=True, context=True, hard_cfg=None, ars=False, full_acc=None,
-                        teacher_acc=None, on_seed=None) -> tuple:
+                        teacher_acc=None, on_seed=None, say=None) -> tuple:
     "Students on the set over `seeds`, random real, and the context (hard labels, no augmentation, DD-Ranking); returns (metrics, rows)."
     tid, ipc, d = (teacher_meta or {}).get('sha256'), set_ipc(data), Path(runs_dir) if runs_dir else None
     ident = dict(student=student, data=data_hash(data), test=data_hash(test), teacher=tid,
@@ -565,10 +487,12 @@ def evaluate_in_context(data, train, test, cfg, student, seeds, teacher=None, te
     m, rows = {}, []
     def on_set(c, file, label, prefix, tch):
         runs = evaluate_seeds(data, test, c, student, seeds, tch, d/file if d else None, device, progress,
-                              key=fingerprint(dict(cfg=asdict(c), **ident, teacher_used=tch is not None)), on_seed=on_seed, desc=label, stages=stages)
+                              key=fingerprint(dict(cfg=asdict(c), **ident, teacher_used=tch is not None)), on_seed=on_seed, desc=label, stages=stages,
+                              say=say)
         m.update(summarize(runs, prefix)); rows.extend(tidy_rows(runs, label))
     def on_random(c, label, prefix, tch):
-        base = random_baseline(train, test, c, student, ipc, seeds, tch, tid if tch is not None else None, cache, device, progress, on_seed, label)
+        base = random_baseline(train, test, c, student, ipc, seeds, tch, tid if tch is not None else None, cache, device, progress, on_seed, label,
+                               say)
         m.update(summarize(base, prefix)); rows.extend(tidy_rows(base, label))
     soft_teacher = teacher if cfg.protocol == 'soft' else None
     on_set(cfg, 'runs.json', 'distilled', '', soft_teacher)
@@ -594,7 +518,10 @@ def evaluate_in_context(data, train, test, cfg, student, seeds, teacher=None, te
     return m, rows
 
 # %% ../nbs/08_evaluate.ipynb #e96eb30b
-def _pm(m, k): return f"{m[k + '_mean']:.2f} ± {m[k + '_std']:.2f} %" if m.get(k + '_mean') is not None else 'n/a'
+def _pm(m, k):
+    "'mean ± std %' over seeds; one seed: its value alone (no '± 0.00'); 'n/a' when not run."
+    if m.get(k + '_mean') is None: return 'n/a'
+    return f"{m[k + '_mean']:.2f} %" if len(m.get(k) or ()) == 1 else f"{m[k + '_mean']:.2f} ± {m[k + '_std']:.2f} %"
 def _fr(v): return 'n/a' if v is None else f'{v:+.4f}' if v < 0 else f'{v:.4f}'
 
 def context_lines(m) -> list:
@@ -612,7 +539,9 @@ def _headline(m):
     t = 'n/a' if m['teacher_acc'] is None else f"{m['teacher_acc']:.2f} %"
     sch = f", {m['schedule']} over stages of {m['stage_epochs']} epochs" if m.get('schedule') else ''
     pre = f" ('{m['config']['preset']}' preset)" if (m.get('config') or {}).get('preset') else ''
-    lines = [f"{m['student']} on {m['n_images']} images (IPC {m['ipc']}), {m['protocol']} protocol{pre}, {m['epochs']} epochs{sch}, {len(m['seeds'])} seeds:",
+    k, nt = len(m['seeds']), m.get('n_test')
+    lines = [f"{m['student']} on {m['n_images']} images (IPC {m['ipc']}), {m['protocol']} protocol{pre}, {m['epochs']} epochs{sch}, "
+             f"{k} seed{'s' * (k > 1)}, tested on {nt} test images:",
              f"  distilled set : final {_pm(m, 'acc_final')} (best {_pm(m, 'acc_best')})",
              f"  random real   : final {_pm(m, 'random_acc_final')} (best {_pm(m, 'random_acc_best')})",
              f"  teacher       : {t}"]
@@ -630,9 +559,9 @@ def run_evaluation(dataset='fashion_mnist', teacher=None, images=None, student='
     try:
         info = dataset_info(dataset)
         if preset is None and protocol is None and images is not None:     # a PDD set: its base's hard protocol
-            preset = BASE_PRESETS.get((set_layout(images)[1] or {}).get('base'))
+            preset = BASE_PRESETS.get(set_header(images).get('base'))
         if preset and protocol and protocol != PROTOCOL_PRESETS.get(preset, {}).get('protocol', protocol):
-            raise UserError(f"--preset {preset} is a {PROTOCOL_PRESETS[preset]['protocol']}-label protocol: drop --protocol {protocol}")
+            raise UserError(f"--eval-preset {preset} is a {PROTOCOL_PRESETS[preset]['protocol']}-label protocol: drop --protocol {protocol}")
         base = (protocol_preset(preset, info, epochs=epochs, mix=mix) if preset else
                 EvalConfig(protocol or 'soft', epochs or 300, mix=mix or 'cutmix'))
         if full_acc not in (None, '', 'auto', 'train'):
@@ -640,6 +569,9 @@ def run_evaluation(dataset='fashion_mnist', teacher=None, images=None, student='
             except (TypeError, ValueError): raise UserError(f"--full-acc takes a percentage, 'train' or 'auto', not {full_acc!r}") from None
         r = prepare_evaluation(dataset, teacher, images, student, base.protocol, n_test, data_root, device)
         data, test, tm, man = r['data'], r['test'], r['teacher'], r['manifest']
+        if n_test and n_test > len(test): note('delt-evaluate', f'--n-test {n_test} asked, but the test split has {len(test)} images: all {len(test)} are used')
+        if batch_size and batch_size > len(data):
+            note('delt-evaluate', f'--batch-size {batch_size} is more than the set\'s {len(data)} images: capped to {len(data)} (one step per epoch)')
         plan = schedule_plan(schedule, man, data, base.epochs, epochs_per_stage)
         if plan: base = replace(base, epochs=sum(p_[1] for p_ in plan))        # the baseline trains as many epochs in all
         if plan and base.protocol == 'hard' and lr is None and man.get('learned_lr_per_stage'):   # MTT/PDD: each stage's own step size
@@ -657,9 +589,14 @@ def run_evaluation(dataset='fashion_mnist', teacher=None, images=None, student='
     agree(dict(dataset=info.name, images=str(images), teacher=str(teacher), student=student, seeds=seed_list, out=str(out), cfg=asdict(cfg),
                hard=asdict(hcfg), random=random, context=context, ars=ars, full_acc=full_acc, n_test=len(test)), 'evaluation arguments')
     teacher_acc = evaluate(tm, test, device=device) if tm is not None else None
+    finished, trained = (Path(out)/'metrics.json').exists(), []
+    def seed_done(group, s):
+        trained.append((group, s))
+        if on_seed: on_seed(group, s)
     try:
         ctx, rows = evaluate_in_context(data, r['train'], test, cfg, student, seed_list, tm, r['teacher_meta'], out, cache if random or context else None,
-                                        device, progress, plan, random, context, hcfg, ars, full_acc, teacher_acc, on_seed)
+                                        device, progress, plan, random, context, hcfg, ars, full_acc, teacher_acc, seed_done,
+                                        lambda msg: note('delt-evaluate', msg) if is_main() else None)
     except BaseException as e:
         if not isinstance(e, UserError):
             kept = [str(Path(out)/f) for f in ('runs.json', 'runs_hard.json', 'runs_noaug.json') if (Path(out)/f).exists()]
@@ -667,7 +604,7 @@ def run_evaluation(dataset='fashion_mnist', teacher=None, images=None, student='
                   f"baseline cache {cache}: run the same command again to train only what is missing", file=sys.stderr, flush=True)
         raise
     metrics = dict(dataset=info.name, student=student, protocol=cfg.protocol, images=str(images), teacher=teacher, ipc=ipc,
-                   n_images=len(data), epochs=cfg.epochs, seeds=seed_list, n_test=len(test), config=asdict(cfg), manifest=bool(man),
+                   n_images=len(data), epochs=cfg.epochs, seeds=seed_list, n_test=len(test), n_test_asked=n_test, config=asdict(cfg), manifest=bool(man),
                    data=dict(name=info.name, size=info.size, channels=info.channels, mean=list(info.mean), std=list(info.std),
                              num_classes=info.num_classes, streamed=not isinstance(r['train'], ImageTensors)),
                    schedule=schedule if plan else None, stage_epochs=[p_[1] for p_ in plan] if plan else None,
@@ -676,6 +613,7 @@ def run_evaluation(dataset='fashion_mnist', teacher=None, images=None, student='
                    **ctx, teacher_acc=teacher_acc, wall_seconds=time.time() - t0, versions=package_versions())
     if is_main():                                                          # every rank has every seed; rank 0 writes the report
         write_report(out, metrics, rows, teacher_acc, f'{info.name}, {student}, IPC {ipc}, {cfg.protocol}' + (f', {schedule}' if plan else ''))
+        if finished and not trained: print(f'reused the finished evaluation in {out} (every seed was already done; --overwrite trains again):')
         print(_headline(metrics)); print(f'-> {out}')
     return metrics
 

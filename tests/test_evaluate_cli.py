@@ -148,3 +148,54 @@ def test_random_baseline_on_a_streamed_image_folder(tmp_path, real):
     for k in ('acc_final_mean', 'random_acc_final_mean', 'hard_acc_final_mean', 'random_hard_acc_final_mean', 'teacher_acc'):
         assert m[k] is not None, k
     assert len(list((tmp_path/'cache'/'baselines').glob('*.json'))) == 2  # both baselines cached, keyed by the file list
+
+
+def mtt_set(root, real, lr=0.02):
+    "An MTT/PDD-format set as their distill scripts save it: normalised float images, class-major, labels, the learned lr."
+    import torch
+    x = torch.tensor(np.stack([a for ims in real[0] for a in ims]))[:, None].float() / 255
+    root.mkdir(parents=True)
+    torch.save((x - 0.2860) / 0.3530, root/'images_best.pt'); torch.save(torch.arange(10).repeat_interleave(IPC), root/'labels_best.pt')
+    torch.save(torch.tensor(lr), root/'syn_lr_best.pt')
+    return root
+
+def official_folder(root, real):
+    "The SRe2L/CDA/DELT layout: new<class:03d>/class<class:03d>_id<i:03d>.jpg."
+    for c, ims in enumerate(real[0]):
+        (root/f'new{c:03d}').mkdir(parents=True)
+        for j, a in enumerate(ims): Image.fromarray(a).convert('RGB').save(root/f'new{c:03d}'/f'class{c:03d}_id{j:03d}.jpg')
+    return root
+
+def test_published_sets_are_evaluated_next_to_random_real(tmp_path, teacher, real):
+    "A set in MTT's tensor files and one in DELT's JPEG folders: read, described in one note, reported beside random real."
+    from delt.evaluate import delt_evaluate
+    common = ['--eval-epochs', '2', '--seeds', '1', '--n-test', '300', '--no-context', '--no-progress', '--cache-dir', tmp_path/'cache']
+    code, out, err = call(delt_evaluate, '--images', mtt_set(tmp_path/'mtt', real), '--out', tmp_path/'e1', *common)
+    assert code == 0, err[-3000:]
+    m = json.loads((tmp_path/'e1'/'metrics.json').read_text())
+    assert m['config']['preset'] == 'mtt' and abs(m['config']['lr'] - 0.02) < 1e-6 and m['random_acc_final_mean'] is not None
+    assert ('mtt format: 20 images, 10 classes (2 per class), 28 px, 1 channel, floats in normalised space (ZCA? no); '
+            'learned lr 0.02') in err, err
+    assert 'random real' in out and '1 seed, tested on 300 test images' in out, out
+    code, out, err = call(delt_evaluate, '--images', official_folder(tmp_path/'off', real), '--teacher', teacher, '--out', tmp_path/'e2', *common)
+    assert code == 0, err[-3000:]
+    m = json.loads((tmp_path/'e2'/'metrics.json').read_text())
+    assert m['protocol'] == 'soft' and m['n_images'] == 10 * IPC and m['random_acc_final_mean'] is not None
+    assert 'official-folder format: 20 images, 10 classes (2 per class), 28 px, 1 channel, 8-bit pixels (ZCA? no); classes by folder index' in err, err
+
+def test_export_round_trip_through_the_command(tmp_path, real):
+    "delt-export from delt's layout to each peer format and back: the same images (JPEG: up to its loss), the same labels."
+    import torch
+    from delt.sets import delt_export, load_distilled
+    from delt.data import dataset_info
+    src, info = ours(tmp_path/'set', real), dataset_info('fashion_mnist')
+    base, _ = load_distilled(src, info, info.classes, prog=None)
+    for fmt in ('mtt', 'ddranking', 'official-folder', 'delt'):
+        code, out, err = call(delt_export, '--images', src, '--out', tmp_path/fmt, '--format', fmt)
+        assert code == 0 and f'20 images written as {fmt}' in out, err
+        back, _ = load_distilled(tmp_path/fmt, info, info.classes, prog=None)
+        assert torch.equal(back.y, base.y)
+        diff = (back.x.float() - base.x.float()).abs().mean()
+        assert (0 < diff < 8) if fmt == 'official-folder' else diff == 0, (fmt, diff)
+    code, _, err = call(delt_export, '--images', src, '--out', tmp_path/'mtt')
+    assert code == 2 and err.strip() == f'delt-export: error: {tmp_path/"mtt"} exists: choose another --out, or pass --overwrite to replace it', err
