@@ -23,14 +23,15 @@ from .distributed import setup, main_only, is_main
 from .relabel import data_hash
 from .distill import settings as preset_settings, recover_config, to_uint8, write_pngs
 from .evaluate import EvalConfig, resolve_config, train_student, load_distilled, set_ipc, schedule_stages, seeds_for, summarize
+from .evaluate import set_layout, spaced_subset, set_stages, SCHEDULES
 
 # %% auto #0
-__all__ = ['BASES', 'FLOAT_FILE', 'PDD_EVAL', 'PDD_STUDENT', 'check_plan', 'stage_teachers', 'forgetting_scores',
-           'forgetting_partition', 'stage_pools', 'pool_order', 'StageInput', 'StageOutput', 'Base', 'recalibrate_bn',
-           'BNMatching', 'make_base', 'stage_dir', 'merge_per_class', 'write_stage', 'read_stage', 'read_stage_float',
-           'PDDRun', 'plan_pdd', 'first_unfinished', 'resume_state', 'stage_seed', 'stage_manifest', 'run_stage',
-           'run_pdd', 'pdd', 'delt_pdd', 'FloatImages', 'float_set', 'SpaceInput', 'stage_lrs', 'eval_init',
-           'evaluate_stages']
+__all__ = ['BASES', 'FLOAT_FILE', 'PDD_EVAL', 'PDD_STUDENT', 'PDD_PROTOCOL_BASES', 'PDD_PROTOCOL_NOTE', 'check_plan',
+           'stage_teachers', 'forgetting_scores', 'forgetting_partition', 'stage_pools', 'pool_order', 'StageInput',
+           'StageOutput', 'Base', 'recalibrate_bn', 'BNMatching', 'make_base', 'stage_dir', 'merge_per_class',
+           'write_stage', 'read_stage', 'read_stage_float', 'PDDRun', 'plan_pdd', 'first_unfinished', 'resume_state',
+           'stage_seed', 'stage_manifest', 'run_stage', 'run_pdd', 'pdd', 'delt_pdd', 'FloatImages', 'float_set',
+           'space_images', 'stage_lrs', 'eval_init', 'eval_space', 'evaluate_stages', 'pdd_train_for', 'evaluate_run']
 
 # %% ../nbs/09_pdd.ipynb #d6ded9da
 def check_plan(stages, n):
@@ -442,7 +443,7 @@ def delt_pdd(dataset:str='fashion_mnist',       # a dataset name, or folder:<pat
              iterations:int=None,               # gradient/trajectory matching: distillation iterations per stage (default: the base's)
              dsa:negated('gradient/trajectory matching: plain DC, no augmentation (default: DSA)')=True,
              syn_steps:int=None,                # trajectory matching: student steps per iteration (default: the recipe's)
-             recipe:str=None,                   # trajectory matching: a named recipe (MTT_RECIPES: pdd_5x2, pdd_5x10, argparse, …)
+             recipe:str=None,                   # trajectory matching: a named recipe (MTT_RECIPES; default: the published one for --ipc-per-stage, e.g. pdd_5x2; argparse: MTT's argparse values)
              buffer_dir:str=None,               # trajectory matching: expert buffers, reused across runs (default: <cache-dir>/buffers)
              n_experts:int=None,                # trajectory matching: experts in the buffer (default: 100)
              expert_epochs:int=None,            # trajectory matching: epochs of each expert (default: 50)
@@ -502,16 +503,12 @@ def float_set(images, info, classes) -> FloatImages:
     mean, std = (torch.tensor(v, dtype=x.dtype).view(-1, 1, 1) for v in (info.mean, info.std))
     return FloatImages(x * std + mean, torch.arange(k).repeat_interleave(m), classes, info)
 
-class SpaceInput(nn.Module):
-    "`net` fed through a fixed ZCA of the raw pixels: normalised input → [0, 1] pixels → (x − mean)·W (MTT's space)."
-    def __init__(self, net, info, zca):
-        super().__init__(); self.net = net
-        for name, v in dict(pm=torch.tensor(info.mean).view(-1, 1, 1), ps=torch.tensor(info.std).view(-1, 1, 1), zm=zca.mean, zw=zca.w).items():
-            self.register_buffer(name, v.float().clone())
-    def forward(self, x):
-        "Map normalised images into the set's space, then apply the model."
-        p = (x * self.ps + self.pm).reshape(len(x), -1)
-        return self.net(((p - self.zm) @ self.zw).reshape(x.shape))
+def space_images(data, zca) -> FloatImages:
+    "`data` (uint8 or float images) mapped once into the ZCA space of the raw pixels, held so that `normalize` gives the ZCA values."
+    from delt.trajectory_matching import to_space                  # (09b builds on this module)
+    z = to_space(data.x if data.x.dtype == torch.uint8 else normalize(data.x, data.info), data.info, zca)
+    mean, std = (torch.tensor(v, dtype=z.dtype).view(-1, 1, 1) for v in (data.info.mean, data.info.std))
+    return FloatImages(z * std + mean, data.y, data.classes, data.info, data.split)
 
 def stage_lrs(manifest, stages) -> list:
     "Each stage's learning rate: the set's learned step sizes (MTT), else the hard protocol's 0.01."
@@ -524,31 +521,93 @@ def eval_init(student, info, num_classes, init_seed=0):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(init_seed); return create_model(student, num_classes, info.channels, info.size)
 
-def evaluate_stages(set_dir, test, schedule='progressive', seeds=3, epochs_per_stage=None, student=PDD_STUDENT, augment=None,
-                    train=None, init_seed=0, eval_every=None, device=None, progress=True) -> dict:
-    "PDD's evaluation of a delt-pdd set (float images, per-stage step sizes, same initial weights): {'runs': {seed: history}, …summary}."
-    from delt.trajectory_matching import zca_of                   # (09b builds on this module)
+def eval_space(set_dir, test, train=None):
+    "(set, stage of each image, manifest, test) as PDD's students see them: float images; with ZCA, set and test whitened once."
+    from delt.trajectory_matching import zca_of
     man = load_json(Path(set_dir)/'manifest.json'); info = test.info; classes = man['classes']
     fl = read_stage_float(set_dir, info, classes)
     if fl is None: fl = normalize(read_stage(set_dir, info, classes)[0], info)
-    data = float_set(fl, info, classes)
-    stage = torch.tensor([int(r['stage']) for r in man['images']])
+    data = float_set(fl, info, classes); stage = set_stages(man, len(data))
+    if man.get('zca'):
+        if train is None or data_hash(train) != man['zca']['data']['hash']: raise ValueError(
+            f"{set_dir} lives in the ZCA space of {man['zca']['data']['name']} ({man['zca']['data']['n']} images): pass that training set as `train`")
+        zca = zca_of(train); data, test = space_images(data, zca), space_images(test, zca)
+    return data, stage, man, test
+
+def evaluate_stages(set_dir, test, schedule='progressive', seeds=3, epochs_per_stage=None, student=PDD_STUDENT, augment=None,
+                    train=None, init_seed=0, eval_every=None, device=None, progress=True) -> dict:
+    "PDD's evaluation of a delt-pdd set (float images, per-stage step sizes, same initial weights): {'runs': {seed: history}, …summary}."
+    data, stage, man, test = eval_space(set_dir, test, train)
     d = PDD_EVAL.get(man.get('base'), PDD_EVAL['gradient_matching'])
     eps = epochs_per_stage or d['epochs_per_stage']; aug = augment or d['augment']
     plan = schedule_stages(data, stage, schedule, epochs_per_stage=eps)
     lrs = stage_lrs(man, len(plan))
     cfg = resolve_config(EvalConfig('hard', eps * len(plan), lr=lrs[0], augment='dsa', eval_every=eval_every or eps), student,
-                         set_ipc(data), len(classes), len(data))
-    init = eval_init(student, info, len(classes), init_seed)
-    if man.get('zca'):
-        if train is None or data_hash(train) != man['zca']['data']['hash']: raise ValueError(
-            f"{set_dir} lives in the ZCA space of {man['zca']['data']['name']} ({man['zca']['data']['n']} images): pass that training set as `train`")
-        init = SpaceInput(init, info, zca_of(train))
+                         set_ipc(data), len(data.classes), len(data))
+    init = eval_init(student, data.info, len(data.classes), init_seed)
+    fn = aug if callable(aug) else (lambda x, g: x) if aug == 'none' else None   # DSA acts on what the student sees (ZCA space)
     runs = {}
     for s in (seeds_for(seeds) if isinstance(seeds, int) else seeds):
         c = replace(cfg)
         hook = lambda si, m, o, c=c: setattr(c, 'lr', lrs[si])        # train_student reads cfg.lr every epoch
-        runs[s] = train_student(plan, test, c, student, s, augment=(lambda x, g: x) if aug == 'none' else None, device=device,
+        runs[s] = train_student(plan, test, c, student, s, augment=fn, device=device,
                                 progress=progress, desc=f'{schedule} seed {s}', model=copy.deepcopy(init), on_stage=hook)[1]
-    return dict(runs=runs, schedule=schedule, student=student, epochs_per_stage=eps, stage_lrs=lrs, augment=aug, zca=bool(man.get('zca')),
+    return dict(runs=runs, schedule=schedule, student=student, epochs_per_stage=eps, stage_lrs=lrs,
+                augment=aug if isinstance(aug, str) else 'custom', zca=bool(man.get('zca')),
                 stage_images=[len(x) for x, _ in plan], init_seed=init_seed, **summarize(runs))
+
+# %% ../nbs/09_pdd.ipynb #fff0e473
+PDD_PROTOCOL_BASES = ('gradient_matching', 'trajectory_matching', 'idc')   # bases PDD evaluates with hard labels
+
+def pdd_train_for(man, dataset, data_root=None):
+    "The training set a ZCA-space PDD set was made from (hash checked): the whole split, or its teacher's seeded subset."
+    d = man['zca']['data']; full = get_dataset(dataset, 'train', data_root)
+    tj = Path(man.get('teacher', {}).get('path', ''))/'teacher.json'
+    seed = load_json(tj).get('seed', 0) if tj.is_file() else 0
+    train = train_subset(full, d['n'] if d['n'] < len(full) else None, seed)
+    if data_hash(train) != d['hash']: raise UserError(
+        f"the set lives in the ZCA space of {d['n']} training images of {d['name']} that cannot be rebuilt here (teacher "
+        f"folder {tj.parent} missing, or other data): evaluate it in Python with `evaluate_stages(..., train=...)`")
+    return train
+
+def _pdd_args(images, schedule, protocol, preset, student, epochs, epochs_per_stage, init_seed):
+    "The set's manifest and what PDD's protocol makes of delt-evaluate's options; None when the set is not PDD's to take."
+    root, man = set_layout(images)
+    if not man or man.get('method') != 'pdd' or protocol == 'soft' or preset: return None
+    if protocol is None and man.get('base') not in PDD_PROTOCOL_BASES: return None     # BN matching: the soft protocol
+    if schedule not in SCHEDULES: raise UserError(f"--schedule must be one of {', '.join(SCHEDULES)}, not {schedule!r}")
+    p = man['pdd']['stage']
+    if epochs and not epochs_per_stage and epochs < p:
+        raise UserError(f"--eval-epochs {epochs} is fewer than the set's {p} stages: pass --epochs-per-stage")
+    return dict(root=root, man=man, student=PDD_STUDENT if student in (None, 'convnet3') else student,
+                eps=epochs_per_stage or (epochs // p if epochs else None), init_seed=init_seed or 0)
+
+# %% ../nbs/09_pdd.ipynb #f03f4c64
+PDD_PROTOCOL_NOTE = ("PDD's evaluation (evaluate_stages): float stages, hard labels, each stage's own step size, the "
+                     "same initial weights for every seed, ZCA when the set was made with it; no random-real baseline, "
+                     "teacher or DD-Ranking context")
+
+def _pdd_headline(m, schedule, out):
+    return (f"{m['student']} on {m['n_images']} images (IPC {m['ipc']}), PDD protocol ({schedule}, "
+            f"{m['epochs_per_stage']} epochs per stage, {m['augment']}, ZCA {'on' if m['zca'] else 'off'}), "
+            f"{len(m['seeds'])} seeds:\n  distilled set : final {m['acc_final_mean']:.2f} ± {m['acc_final_std']:.2f} % "
+            f"(best {m['acc_best_mean']:.2f} ± {m['acc_best_std']:.2f} %)\n-> {out}")
+
+def evaluate_run(images=None, schedule=None, dataset='fashion_mnist', student='convnet3', epochs=None, seeds=3,
+                 out='outputs/evaluate', protocol=None, preset=None, augment=None, eval_every=10, n_test=None,
+                 epochs_per_stage=None, data_root=None, device=None, progress=True, init_seed=None, **rest) -> dict:
+    "`delt-evaluate --schedule` on a delt-pdd set: `evaluate_stages`, PDD's defaults, the report in `out`; else None."
+    a = _pdd_args(images, schedule, protocol, preset, student, epochs, epochs_per_stage, init_seed)
+    if a is None: return None
+    test = spaced_subset(get_dataset(dataset, 'test', data_root), n_test)
+    train = pdd_train_for(a['man'], dataset, data_root) if a['man'].get('zca') else None
+    r = evaluate_stages(a['root'], test, schedule, seeds, a['eps'], a['student'], augment, train, a['init_seed'],
+                        eval_every, device, progress)
+    runs = r.pop('runs')
+    m = dict(protocol='pdd', protocol_note=PDD_PROTOCOL_NOTE, dataset=test.info.name, images=str(images),
+             n_test=len(test), seeds=list(runs), ipc=a['man'].get('ipc'), n_images=len(a['man']['images']),
+             stage_epochs=[r['epochs_per_stage']] * len(r['stage_images']), **r)
+    Path(out).mkdir(parents=True, exist_ok=True); save_json(m, Path(out)/'metrics.json')
+    save_json({str(k): h for k, h in runs.items()}, Path(out)/'runs.json')
+    print(_pdd_headline(m, schedule, out))
+    return m

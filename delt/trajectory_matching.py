@@ -24,8 +24,8 @@ from .pdd import Base, StageInput, StageOutput
 __all__ = ['MTT_RECIPES', 'MTT_TRANSITIONS', 'flat_params', 'param_dict', 'student_logits', 'load_flat', 'ZCA', 'fit_zca',
            'pixels', 'zca_of', 'to_space', 'from_space', 'ExpertConfig', 'expert_file', 'epochs_done', 'buffer_spec',
            'open_buffer', 'expert_epoch', 'train_expert', 'train_experts', 'ExpertBuffer', 'unroll', 'trajectory_loss',
-           'MTTConfig', 'mtt_recipe', 'check_windows', 'mtt_step', 'MTTResult', 'trajectory_matching', 'real_buffer',
-           'distill_mtt', 'transition_init', 'TrajectoryMatching']
+           'MTTConfig', 'default_recipe', 'mtt_recipe', 'check_windows', 'mtt_step', 'MTTResult', 'trajectory_matching',
+           'real_buffer', 'distill_mtt', 'transition_init', 'TrajectoryMatching']
 
 # %% ../nbs/09b_trajectory_matching.ipynb #3ce11e37
 def flat_params(model) -> torch.Tensor:
@@ -221,7 +221,7 @@ def trajectory_loss(end, start, target):
 # %% ../nbs/09b_trajectory_matching.ipynb #bc5bf053
 @dataclass
 class MTTConfig:
-    "Trajectory matching; the defaults are MTT's argparse defaults (`mtt_recipe('argparse')`), not a published recipe (SPEC §9)."
+    "Trajectory matching's settings; these field defaults are MTT's argparse ones (`mtt_recipe('argparse')`): callers start from a recipe."
     iterations: int = 5000
     syn_steps: int = 20            # N: student steps per iteration
     expert_epochs: int = 3         # M: expert epochs they must cover
@@ -244,6 +244,15 @@ MTT_RECIPES = {   # per-stage images per class n → PDD README's commands (CIFA
     'pdd_cifar100_5x10': dict(syn_steps=20, expert_epochs=2, max_start_epoch=20, lr_img=1000., lr_lr=1e-5, lr_init=0.01, zca=True,
                               batch_syn=512)}
 MTT_RECIPES['pdd_5x2'], MTT_RECIPES['pdd_5x10'] = MTT_RECIPES['pdd_cifar10_5x2'], MTT_RECIPES['pdd_cifar10_5x10']
+for _n in ('5x2', '5x10'):   # ProgressiveDD README, Tiny-ImageNet (ConvNetD4, no ZCA; the same settings for both)
+    MTT_RECIPES[f'pdd_tiny_{_n}'] = dict(syn_steps=20, expert_epochs=2, max_start_epoch=20, lr_img=10000., lr_lr=1e-4,
+                                         lr_init=0.01, zca=False, batch_syn=64)
+
+def default_recipe(dataset: str, n: int) -> str:
+    "The published recipe for `n` new images per class of `dataset` (PDD README rows: the nearer of 5 × 2 and 5 × 10)."
+    d = ''.join(ch for ch in dataset.lower() if ch.isalnum())
+    family = 'cifar100' if 'cifar100' in d else 'tiny' if 'tiny' in d else 'cifar10'
+    return f"pdd_{family}_5x{2 if n <= 6 else 10}"
 
 def mtt_recipe(name='argparse', **overrides) -> tuple:
     "(`MTTConfig`, zca) of a named recipe (`MTT_RECIPES`), with `overrides` (None values ignored)."
@@ -359,14 +368,17 @@ class TrajectoryMatching(Base):
     def __init__(self, buffer_dir='outputs/buffers', transition='cumulative', transition_epochs=1000, experts=None, recipe=None,
                  progress=True, **overrides):
         self.buffer_dir, self.transition, self.transition_epochs, self.progress = Path(buffer_dir), transition, transition_epochs, progress
-        self.ecfg, self.recipe = ExpertConfig(**(experts or {})), recipe
-        if recipe is not None:
-            cfg, zca = mtt_recipe(recipe, **overrides)
-            if 'zca' not in (experts or {}): self.ecfg = replace(self.ecfg, zca=zca)
-        else: cfg = MTTConfig(**{k: v for k, v in overrides.items() if v is not None})
-        self.cfg, self.n, self.lrs = cfg, None, {}
+        self.ecfg, self.experts, self.overrides = ExpertConfig(**(experts or {})), experts or {}, overrides
+        self.cfg, self.recipe, self.n, self.lrs = None, None, None, {}
+        if recipe is not None: self.use_recipe(recipe)       # else the published one for the stage's n, chosen by `prepare`
+    def use_recipe(self, recipe):
+        "Take a named recipe's settings (and its ZCA unless `experts` says), the explicit overrides on top."
+        cfg, zca = mtt_recipe(recipe, **self.overrides)
+        if 'zca' not in self.experts: self.ecfg = replace(self.ecfg, zca=zca)
+        self.cfg, self.recipe = cfg, recipe
     def prepare(self, info, n, teacher):
-        "The settings for `n` new images per class, checked."
+        "The settings for `n` new images per class (the published recipe unless one was named), checked."
+        if self.cfg is None: self.use_recipe(default_recipe(info.name, n))
         check_windows(self.cfg, self.ecfg.epochs)
         if self.transition not in MTT_TRANSITIONS: raise ValueError(f'transition must be one of {MTT_TRANSITIONS}, not {self.transition!r}')
         if self.transition_epochs < 0: raise ValueError(f'transition epochs must be ≥ 0, got {self.transition_epochs}')

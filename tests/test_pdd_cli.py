@@ -68,6 +68,21 @@ def test_progressive_evaluation_of_the_result(pdd_run, tmp_path):
     assert r.returncode != 0 and 'no stage indices' in r.stderr and 'Traceback' not in r.stderr
     assert not (tmp_path/'eval2').exists()
 
+def test_evaluate_command_is_pdds_evaluation(pdd_run, tmp_path):
+    "delt-evaluate --schedule on a delt-pdd set runs `evaluate_stages` (one code path): the same training, loss by loss."
+    from delt.evaluate import delt_evaluate, spaced_subset
+    from delt.data import get_dataset
+    from delt.pdd import evaluate_stages, PDD_STUDENT
+    code, out, err = call(delt_evaluate, '--images', pdd_run/'stage_2', '--protocol', 'hard', '--schedule', 'progressive',
+                          '--epochs-per-stage', '1', '--eval-every', '1', '--seeds', '1', '--n-test', '200', '--device', 'cpu',
+                          '--no-progress', '--out', tmp_path/'ev')
+    assert code == 0, err[-2000:]
+    m, runs = (json.loads((tmp_path/'ev'/f).read_text()) for f in ('metrics.json', 'runs.json'))
+    ev = evaluate_stages(pdd_run/'stage_2', spaced_subset(get_dataset('fashion_mnist', 'test'), 200), 'progressive', seeds=1,
+                         epochs_per_stage=1, eval_every=1, device='cpu', progress=False)
+    assert (m['protocol'], m['student'], m['acc_final']) == ('pdd', PDD_STUDENT, ev['acc_final']) and 'PDD protocol' in out
+    assert [[h['loss'] for h in hs] for hs in runs.values()] == [[h['loss'] for h in hs] for hs in ev['runs'].values()]
+
 @pytest.mark.parametrize('extra,msg', [
     (['--stages', '0'], '--stages must be a whole number ≥ 1'),
     (['--ipc-per-stage', '0'], '--ipc-per-stage must be a whole number ≥ 1'),
