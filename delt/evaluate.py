@@ -27,7 +27,7 @@ _all_ = ['SetError', 'set_layout', 'map_class_folders', 'set_items', 'read_image
 
 # %% auto #0
 __all__ = ['HARD_AUGMENT_NAMES', 'PROTOCOL_PRESETS', 'BASE_PRESETS', 'HARD_AUGMENTS', 'SCHEDULES', 'SEEDS', 'CONTEXT_GROUPS',
-           'student_lr', 'batch_size_rule', 'decay_groups', 'lr_factor', 'kd_loss', 'EvalConfig',
+           'SET_EVALUATORS', 'student_lr', 'batch_size_rule', 'decay_groups', 'lr_factor', 'kd_loss', 'EvalConfig',
            'resolve_config', 'rded_factor', 'protocol_preset', 'make_optimizer', 'eval_epochs', 'soft_epoch',
            'flip_crop', 'crop_only', 'no_augment', 'hard_augment', 'hard_epoch', 'train_student', 'random_subset',
            'validation_split', 'split_epochs', 'schedule_stages', 'seeds_for', 'evaluate_set', 'evaluate_seeds',
@@ -549,12 +549,18 @@ def _headline(m):
 
 def _to_user_error(e): return e if isinstance(e, UserError) else UserError(one_line(e))
 
+# a manifest's `method` → 'module:function' of the later chapter that evaluates such a set over its stages (imported
+# when used, so this chapter does not build on it); it returns the metrics, or None to leave the set to this chapter
+SET_EVALUATORS = {'pdd': 'delt.pdd:evaluate_run'}
+
 def run_evaluation(dataset='fashion_mnist', teacher=None, images=None, student='convnet3', epochs=None, seeds=3, out='outputs/evaluate',
                    protocol=None, random=True, mix=None, lr=None, batch_size=None, lr_schedule=None, temperature=None, augment=None,
                    eval_every=10, n_test=None, schedule=None, epochs_per_stage=None, cache='outputs/cache/baselines', data_root=None,
                    device=None, progress=True, preset=None, flip=True, context=True, hard_epochs=None, full_acc=None, ars=False,
                    init_seed=None, on_seed=None) -> dict:
     "`delt-evaluate` as a Python call: every check first (a `UserError` for any bad input), then the students, the context and the report."
+    mod, _, fn = SET_EVALUATORS.get((set_layout(images)[1] or {}).get('method') if schedule and images else None, '').partition(':')
+    if mod and (m := getattr(__import__('importlib').import_module(mod), fn)(**dict(locals()))) is not None: return m
     t0, device = time.time(), setup(device).device                       # in a torchrun job: this rank's device, the group joined
     try:
         info = dataset_info(dataset)
