@@ -51,9 +51,12 @@ def test_squeeze_bad_inputs(here, args, msg):
     refused(delt_squeeze, 'delt-squeeze', ['--teacher-epochs', '1', *args, '--out', 't'], msg, here)
 
 def test_distill_writes_the_official_format_on_request(tmp_path, teacher):
-    r = run('delt-distill', '--teacher', teacher, '--ipc', '2', '--mi', '4', '--ri', '2', '--mipc', '20', '--format', 'jpg',
+    mask = os.umask(0o022)                       # a known umask, inherited by the command: the set's folders are 0755, not 0700
+    try: r = run('delt-distill', '--teacher', teacher, '--ipc', '2', '--mi', '4', '--ri', '2', '--mipc', '20', '--format', 'jpg',
             '--batch-size', '8', '--out', tmp_path/'set', '--cache-dir', tmp_path/'cache')
+    finally: os.umask(mask)
     assert r.returncode == 0, r.stderr[-2000:]
+    assert {oct(p.stat().st_mode & 0o777) for p in [tmp_path/'set', *(tmp_path/'set').rglob('*')] if p.is_dir()} == {oct(0o755)}
     m = json.loads((tmp_path/'set'/'manifest.json').read_text())
     assert m['format'] == 'jpg' and all(i['file'].endswith('.jpg') for i in m['images'])
     assert m['settings']['layout'] == 'class_major' and [i['batch'] for i in m['images'][:10]] == [0] * 8 + [1] * 2
@@ -187,3 +190,15 @@ def test_an_out_that_cannot_be_written_is_refused_by_every_command(here, teacher
         lines = err.strip().splitlines()
         assert code == 2 and len(lines) == 1 and lines[0].startswith(f'{prog}: error: ') and msg in lines[0], (prog, err)
         assert files_under(here) == before, prog
+
+def test_a_teacher_file_that_is_not_a_teacher_and_a_teacher_of_other_classes(here, teacher):
+    "Internal names used to leak: 'error: weights' for teacher.json = {}; 'first differences … []' and 'Evaluating it here' from delt-distill."
+    from delt.distill import delt_distill
+    (here/'empty').mkdir(); (here/'empty'/'teacher.json').write_text('{}')
+    refused(delt_distill, 'delt-distill', ['--teacher', here/'empty', '--ipc', '1', '--out', 'set'],
+            'is not a teacher file delt wrote (it lacks weights, sha256, model, classes); delete', here)
+    root = grey_folder(here/'four'); (root/'train'/'d').mkdir(); (root/'val'/'d').mkdir()
+    for s in ('train', 'val'): shutil.copy(root/s/'a'/'0.png', root/s/'d'/'0.png')
+    code, _, err = call(delt_distill, '--teacher', teacher, '--dataset', f'folder:{root}@28', '--ipc', '1', '--out', 'set')
+    assert code == 2 and ('was trained on 10 classes (T-shirt/top, Trouser, Pullover, Dress, …) and this dataset has 4 (a, b, c, d): '
+                          'its predictions would name the wrong classes') in err and 'Evaluating' not in err, err
