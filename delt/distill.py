@@ -6,7 +6,7 @@ Docs: https://delt-dd.github.io/delt/distill.html.md"""
 
 # %% ../nbs/06a_distill.ipynb #cb2038a4
 from __future__ import annotations
-import math, os, shutil, time
+import copy, math, os, shutil, time
 from dataclasses import asdict, fields
 from pathlib import Path
 import numpy as np, torch
@@ -14,7 +14,8 @@ from PIL import Image
 from fastcore.script import call_parse
 from .core import *
 from .data import *
-from .models import bn_layers
+from .models import bn_layers, check_arch
+from .teachers import is_foreign, load_foreign_teacher, teacher_info, split_file_spec
 from .squeeze import load_teacher
 from .ranking import rank_classes, rded_select
 from .mosaic import real_init, noise_init, check_mosaic, lazy_real_init, lazy_noise_init
@@ -24,8 +25,8 @@ from .recover import RecoverConfig, recover, check_iterations, check_layout, joi
 # %% auto #0
 __all__ = ['IPC1_ITERATIONS', 'FORMATS', 'EXTRAS_INIT_BYTES', 'preset', 'settings', 'recover_config', 'scaled_iterations',
            'check_format', 'to_uint8', 'image_file', 'save_image', 'write_images', 'write_pngs', 'write_manifest',
-           'write_set', 'SetWriter', 'ranking_cache', 'initial_images', 'distill', 'check_out_set', 'check_class_sizes',
-           'finished_set', 'write_grid', 'delt_distill']
+           'write_set', 'SetWriter', 'ranking_cache', 'load_any_teacher', 'initial_images', 'distill', 'check_out_set',
+           'check_class_sizes', 'finished_set', 'write_grid', 'teacher_spec', 'delt_distill']
 
 # %% ../nbs/06a_distill.ipynb #8fbfdaed
 def _family(size): return 'small' if size <= 32 else 'tiny' if size <= 64 else 'imagenet'
@@ -205,6 +206,11 @@ def ranking_cache(teacher_dir, teacher_meta, data, s, cache=None, out=None) -> P
     return f
 
 # %% ../nbs/06a_distill.ipynb #bef8df04
+def load_any_teacher(spec, data, device='cpu', classes=None):
+    "A teacher folder (delt-squeeze), or a foreign teacher (`delt.teachers`: torchvision:, timm:, FILE.pth@ARCH) checked against `data`."
+    if is_foreign(spec): return load_foreign_teacher(spec, data.classes, device, data.info, classes)
+    return load_teacher(spec, data.classes, device=device)
+
 def initial_images(s, teacher, data, teacher_id='', cache=None, progress=True, lazy=False):
     "Initial images (classes, ipc, C, H, W, normalised; a `LazyInit` decoding per wave if `lazy`) and the dataset index of each image's first patch (or -1)."
     ipc, k = s['ipc'], s['mosaic']
@@ -220,11 +226,12 @@ def initial_images(s, teacher, data, teacher_id='', cache=None, progress=True, l
     return (lazy_real_init if lazy else real_init)(data, order, ipc, k), [o[:ipc].tolist() for o in order]
 
 def distill(data, teacher_dir, method='delt', ipc=10, out='outputs/distill/run', seed=0, progress=True, device=None, fmt='png', cache=None,
-            say=None, **overrides):
-    "Distil `ipc` images per class of `data` with `method` into `out` (PNG, or the official JPEG with `fmt='jpg'`), recovering in waves that fit `memory_budget`; returns the manifest. `say`: where notes go (resumed runs)."
+            say=None, classes=None, **overrides):
+    "Distil `ipc` images per class of `data` with `method` into `out` (PNG, or the official JPEG with `fmt='jpg'`), recovering in waves that fit `memory_budget`; returns the manifest. `say`: where notes go (resumed runs); `classes`: a foreign teacher's class order (`delt.teachers`)."
     out, t0 = Path(out), time.time()
     device = setup(device).device; check_format(fmt)                 # in a torchrun job: this rank's device, the group joined
-    teacher, tmeta = load_teacher(teacher_dir, data.classes, device=device)
+    teacher, tmeta = load_any_teacher(teacher_dir, data, device, classes)
+    if tmeta.get('mean'): data = copy.copy(data); data.info = teacher_info(data.info, tmeta)   # a pretrained teacher's normalisation
     s = settings(method, data.info, ipc, teacher, seed=seed, **overrides)
     agree(dict(dataset=data.info.name, n=len(data), teacher=tmeta['sha256'], out=str(out), fmt=fmt, settings=s), 'distill arguments')
     x0, source = initial_images(s, teacher, data, tmeta['sha256'], ranking_cache(teacher_dir, tmeta, data, s, cache, out), progress,
@@ -241,7 +248,8 @@ def distill(data, teacher_dir, method='delt', ipc=10, out='outputs/distill/run',
     per_class_spent, per_class_const = image_iterations(ipc, s['mi'], s['ri']) if s['mi'] else (0, 0)
     manifest = dict(method=method, settings=s, dataset=data.info.name, classes=data.classes, ipc=ipc,
                     data=dict(size=data.info.size, channels=data.info.channels, mean=list(data.info.mean), std=list(data.info.std)),
-                    teacher=dict(path=str(teacher_dir), sha256=tmeta['sha256'], arch=tmeta['arch'], test_acc=tmeta.get('test_acc')),
+                    teacher=dict(path=str(teacher_dir), sha256=tmeta['sha256'], arch=tmeta['arch'], test_acc=tmeta.get('test_acc'),
+                                 source=tmeta.get('source', 'delt-squeeze')),
                     image_iterations=spent, constant_mi_image_iterations=per_class_const * len(data.classes),
                     seeds=dict(seed=seed), wall_seconds=time.time() - t0, versions=package_versions(),
                     per_image=dict(iterations=[s['mi'] - j for _ in data.classes for j in joins],
@@ -300,9 +308,17 @@ def write_grid(out, max_classes=20):
     with atomic_path(Path(out)/'images.png') as tmp: fig.savefig(tmp, dpi=110, format='png', bbox_inches='tight')
     plt.close(fig)
 
+def teacher_spec(teacher, arch=None):
+    "The spec of a foreign --teacher: a weights file takes its architecture from --teacher-arch (FILE@ARCH)."
+    if str(teacher).startswith(('torchvision:', 'timm:')) or split_file_spec(teacher)[1]: return str(teacher)
+    if not arch: raise UserError(f'{teacher} is a weights file: say its architecture with --teacher-arch (e.g. resnet18)')
+    return f'{teacher}@{check_arch(arch)}'
+
 @call_parse
 def delt_distill(dataset:str='fashion_mnist',  # a dataset name, or folder:<path>[@size] (no @size: the files' size)
                  teacher:str=None,              # the teacher's folder (delt-squeeze --out DIR), or a run folder of make demo; required
+                 teacher_arch:str=None,         # the architecture of a --teacher FILE.pth (a state_dict, bare or under 'model')
+                 classes:str=None,              # the teacher's class order (a file, one per line, or a,b,c) when it is not the dataset's
                  method:str='delt',             # delt | early_only | cda | sre2l | rded
                  ipc:int=10,                    # synthetic images per class
                  out:str='outputs/distill/run', # the set's folder: images/<class>/<id>.png and manifest.json
@@ -332,12 +348,12 @@ def delt_distill(dataset:str='fashion_mnist',  # a dataset name, or folder:<path
         check_options(dict(ipc=ipc, mi=mi, ri=ri, mosaic=mosaic, batch_size=batch_size, lr=lr, r_bn=r_bn, jitter=jitter, mipc=mipc,
                            pass_images=pass_images, seed=seed, out=out, progress=progress, quiet=quiet)); parse_bytes(memory_budget)
         from delt.squeeze import teacher_folder
-        check_format(format); tdir = teacher_folder(teacher)
+        check_format(format); tdir = teacher_spec(teacher, teacher_arch) if is_foreign(teacher) else teacher_folder(teacher)
         data = get_dataset(dataset, 'train', data_root)
         kw = dict(mi=mi, ri=ri, init=init, mosaic=mosaic, layout=layout, batch_size=batch_size, lr=lr, r_bn=r_bn, jitter=jitter, mipc=mipc,
                   amp=amp or None)
         s = settings(method, data.info, ipc, seed=seed, **kw); check_class_sizes(data, s)
-        tmeta = load_teacher(tdir, data.classes)[1]                         # a truncated or foreign teacher is a user mistake too
+        tmeta = load_any_teacher(tdir, data, 'cpu', classes)[1]            # a truncated or foreign teacher is a user mistake too
         check_out_set(out, dict(method=method, ipc=ipc, dataset=data.info.name, teacher_sha256=tmeta.get('sha256'),
                                 settings={k: v for k, v in s.items() if k not in ('recipe', 'departs')}), overwrite)
         if overwrite: (Path(out)/'checkpoint.pt').unlink(missing_ok=True)
@@ -347,7 +363,7 @@ def delt_distill(dataset:str='fashion_mnist',  # a dataset name, or folder:<path
             return old
     say = None if quiet else (lambda m: note('delt-distill', m))
     man = distill(data, tdir, method, ipc, out, seed=seed, progress=progress and not quiet, device=device, fmt=format, cache=cache_dir,
-                  pass_images=pass_images, memory_budget=memory_budget, say=say, **kw)
+                  pass_images=pass_images, memory_budget=memory_budget, say=say, classes=classes, **kw)
     if is_main(): write_grid(out)
     if is_main(): print(f"{method}: {len(man['images'])} images ({ipc}/class) in {man['wall_seconds']:.0f} s, "
                         f"{man['image_iterations']} image-iterations (constant-MI: {man['constant_mi_image_iterations']}) -> {out}")

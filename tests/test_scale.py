@@ -48,3 +48,30 @@ def test_budget_rerun_grid_and_amp(here, teacher):
     code, out2, err2 = call(delt_distill, *args, '--memory-budget', '2GB')
     assert code == 0 and 'already holds this set' in err2 and 'reused it' in err2, err2   # nothing recomputed
     assert json.loads((here/'set'/'manifest.json').read_text())['wall_seconds'] == man['wall_seconds']
+
+def _checkpoint(path):
+    "A small-image ResNet-18 of Fashion-MNIST (1 channel, 28 px) with BN statistics, saved as SRe2L/DELT save theirs."
+    import torch
+    from delt.models import create_model, bn_layers
+    torch.manual_seed(0); net = create_model('resnet18', 10, 1, 28)
+    for m in bn_layers(net): m.running_mean.normal_(0, 0.1); m.running_var.uniform_(0.5, 2)
+    torch.save({'model': {f'module.{k}': v for k, v in net.state_dict().items()}}, path)
+    return path
+
+def test_distill_from_an_authors_checkpoint(here):
+    "--teacher FILE.pth --teacher-arch resnet18: loaded, used, recorded with its source and sha256."
+    from delt.distill import delt_distill
+    from delt.core import sha256_file
+    ck = _checkpoint(here/'teacher.pth')
+    refused(['--teacher', ck, '--ipc', '1', '--out', 'set'], 'say its architecture with --teacher-arch', here)
+    refused(['--teacher', ck, '--teacher-arch', 'resnet1888', '--out', 'set'], "unknown architecture 'resnet1888'", here)
+    code, _, err = call(delt_distill, '--teacher', ck, '--teacher-arch', 'resnet18', '--ipc', '1', '--mi', '2', '--ri', '1', '--mipc', '10',
+                        '--out', 'set', '--no-progress')
+    assert code == 0, err
+    t = json.loads((here/'set'/'manifest.json').read_text())['teacher']
+    assert (t['source'], t['arch'], t['sha256']) == ('file', 'resnet18', sha256_file(ck))
+
+def test_missing_pretrained_weights_say_where_to_put_them(here, monkeypatch):
+    monkeypatch.setenv('TORCH_HOME', str(here/'torch'))
+    refused(['--teacher', 'torchvision:resnet18', '--ipc', '1', '--out', 'set'],
+            f"put resnet18-f37072fd.pth (from https://download.pytorch.org/models/resnet18-f37072fd.pth) in {here/'torch'/'hub'/'checkpoints'}", here)
