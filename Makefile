@@ -18,7 +18,7 @@ DEMO_PARAMS ?= ipc=10 n_train=20000 teacher_epochs=2 mipc=500 mi=300 ri=100 eval
 GRID   ?= methods
 PARAMS ?=
 
-.PHONY: setup data demo experiments test check clean-venv
+.PHONY: setup data demo experiments docs test check clean-venv
 
 setup: $(STAMP) data
 
@@ -41,6 +41,13 @@ demo: setup
 # A grid of runs (papermill, resumable: finished runs are skipped, failures recorded in grid_status.json).
 experiments: setup
 	$(BIN)/python -m delt.experiments $(GRID) --params "$(PARAMS)"
+
+# The docs site from nbs/ (every page of nbs/sidebar.yml, in its sections): nbdev-docs into _docs/ where Quarto is installed,
+# otherwise plain HTML (nbconvert) into outputs/docs/site/ (open outputs/docs/site/index.html); links and images are checked.
+# DOCS_FLAGS=--execute runs every notebook first, so that the pages show outputs and figures (long on a CPU).
+DOCS_FLAGS ?=
+docs: setup
+	$(BIN)/python tools/docs.py build $(DOCS_FLAGS)
 
 # Notebooks must be clean and the library exported from them; then the whole test suite.
 check: setup

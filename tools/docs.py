@@ -6,6 +6,7 @@ before Quarto runs. Used by `tests/test_docs.py` (part of `make test`) and from 
     .venv/bin/python tools/docs.py sidebar   # rewrite nbs/sidebar.yml from the pages present, in pipeline order
     .venv/bin/python tools/docs.py check     # sidebar, links and nbdev's pre-processing; exit 1 on a problem
     .venv/bin/python tools/docs.py split-imports nbs/X.ipynb   # move imports out of cells that mix them with code
+    .venv/bin/python tools/docs.py build     # the site: nbdev-docs with Quarto, else plain HTML in outputs/docs/site
 
 nbdev's docs build executes every cell of a notebook with exports that contains an import (so that `show_doc` works),
 out of context: a cell that mixes imports with code using earlier cells' names fails there, and one that trains a
@@ -242,6 +243,144 @@ def check_docs(nbs, process=True, out=None) -> list:
             probs += [f'{pg}: nbdev pre-processing failed: {e}' for pg, e in process_pages(nbs, out or tmp).items() if e]
     return probs
 
+# ---------------------------------------------------------------------------------------------------------------------
+# The site without Quarto: `python tools/docs.py build [OUT]` (what `make docs` runs when `quarto` is not on the PATH).
+# Every page of sidebar.yml, in its order and sections, rendered by nbconvert (markdown, code, the outputs stored in the
+# notebook and their figures), nbdev's `#|` directives applied (hidden cells dropped, directive lines removed), each
+# exported function or class followed by its signature and docstring (read from the source, as `show_doc` shows them),
+# internal links rewritten to the site's file names (`06_recover.ipynb` → `recover.html`), files the pages show
+# (images) copied beside them. Each page records, when a browser loads it, how many of its images failed
+# (`data-broken-images` on <body>), so a headless browser can check them (tests/test_browser.py).
+
+SITE = 'outputs/docs/site'
+_CSS = """body{margin:0;font:15px/1.55 system-ui,sans-serif;color:#222;display:flex}
+nav{width:250px;min-width:250px;height:100vh;overflow:auto;position:sticky;top:0;background:#f6f7f9;border-right:1px solid #ddd;
+ padding:14px;box-sizing:border-box;font-size:14px}
+nav h1{font-size:18px;margin:0 0 10px} nav h2{font-size:12px;text-transform:uppercase;color:#666;margin:16px 0 4px}
+nav a{display:block;padding:2px 6px;color:#1a4d8f;text-decoration:none;border-radius:4px} nav a.here{background:#dde6f3;font-weight:600}
+main{flex:1;max-width:1000px;padding:20px 36px;box-sizing:border-box;overflow-x:auto}
+pre{background:#f4f4f4;padding:8px 10px;border-radius:4px;overflow-x:auto;font-size:13px}
+.jp-OutputArea pre,.output pre{background:#fff;border-left:3px solid #ccc}
+table{border-collapse:collapse;margin:8px 0} td,th{border:1px solid #ccc;padding:3px 8px;font-size:13px}
+img{max-width:100%} .doc{border-left:3px solid #1a4d8f;background:#f3f6fb;padding:6px 10px;margin:6px 0 14px}
+.doc code{font-weight:600} .doc p{margin:4px 0}
+"""
+_CHECK_IMAGES = ("<script>window.addEventListener('load',()=>{document.body.dataset.brokenImages="
+                 "[...document.images].filter(i=>!i.complete||i.naturalWidth===0).map(i=>i.getAttribute('src').slice(0,80)).length})</script>")
+
+def _doc_blocks(src: str) -> str:
+    "HTML of the signature and docstring of each top-level function and class an export cell defines."
+    import ast, html
+    try: tree = ast.parse(src)
+    except SyntaxError: return ''
+    out = []
+    for n in tree.body:
+        if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not n.name.startswith('_'):
+            sig = f'({ast.unparse(n.args)})' if not isinstance(n, ast.ClassDef) else ''
+            doc = ast.get_docstring(n) or ''
+            out.append(f'<div class="doc" id="{html.escape(n.name.lower())}"><code>{html.escape(n.name + sig)}</code>'
+                       f'<p>{html.escape(doc)}</p></div>')
+    return ''.join(out)
+
+def _prepare(nb):
+    "nbdev's directives applied to a notebook (nbformat): hidden cells dropped, `#|` lines removed, doc blocks added."
+    import nbformat
+    cells = []
+    for c in nb.cells:
+        src = c.source
+        if c.cell_type == 'code':
+            d = ' '.join(l for l in src.splitlines() if l.startswith('#|'))
+            if re.search(r'#\|\s*(hide|include:\s*false|default_exp)', d): continue
+            c.source = '\n'.join(l for l in src.splitlines() if not l.startswith('#|')).strip('\n')
+            if not c.source: continue
+            cells.append(c)
+            if re.search(r'#\|\s*export', d) and (blk := _doc_blocks(c.source)):
+                cells.append(nbformat.v4.new_markdown_cell(blk))
+        elif not (c.cell_type == 'raw' and src.lstrip().startswith('---')): cells.append(c)   # Quarto front matter: not shown
+    nb.cells = cells
+    return nb
+
+def _rewrite_links(body, nbs, page, files):
+    "Internal hrefs/srcs of `body` pointed at the site's files; local files a page shows are collected in `files`."
+    def fix(m):
+        attr, t = m.group(1), m.group(2)
+        if _is_external(t) or t.startswith(('data:', 'javascript:')): return m.group(0)
+        frag = t[len(re.split(r'[#?]', t)[0]):]; f = resolve_link(nbs, page, t)
+        if f is None: return m.group(0)                                   # left broken: the site check reports it
+        rel = f.resolve().relative_to(Path(nbs).resolve()).as_posix()
+        if f.suffix in PAGE_EXTS: rel = html_name(rel)
+        else: files.add(rel)
+        return f'{attr}="{os.path.relpath(rel, Path(html_name(page)).parent.as_posix() or ".")}{frag}"'
+    return re.sub(r'\b(href|src)="([^"]+)"', fix, body)
+
+def _nav(nbs, page, titles):
+    here = Path(html_name(page)).parent.as_posix() or '.'
+    out = ['<nav><h1><a href="' + os.path.relpath('index.html', here) + '">delt</a></h1>']
+    for s, pgs in sidebar_sections_listed(nbs).items():
+        out.append(f'<h2>{s}</h2>')
+        out += [f'<a class="{"here" if p == page else ""}" href="{os.path.relpath(html_name(p), here)}">{titles[p]}</a>' for p in pgs]
+    return ''.join(out) + '</nav>'
+
+def sidebar_sections_listed(nbs) -> dict:
+    "{section: [pages]} as sidebar.yml lists them (its order and sections)."
+    d = yaml.safe_load((Path(nbs)/'sidebar.yml').read_text()) or {}
+    return {c['section']: list(_entries(c.get('contents'))) for c in d['website']['sidebar']['contents'] if isinstance(c, dict)}
+
+def _title(nb, page):
+    for c in nb.cells:
+        if c.cell_type == 'markdown' and (m := re.search(r'^#\s+(.+)$', c.source, re.M)): return m.group(1).strip()
+    return Path(page).stem
+
+def build_site(nbs=None, out=SITE, execute=False) -> Path:
+    "Render every page of sidebar.yml into `out` as a plain HTML site (index.html first); returns `out`."
+    import html, shutil as sh, nbformat
+    from nbconvert import HTMLExporter
+    from pygments.formatters import HtmlFormatter
+    nbs = Path(nbs or _nbs()); out = Path(out)
+    if out.exists(): sh.rmtree(out)
+    out.mkdir(parents=True)
+    listed = [p for pgs in sidebar_sections_listed(nbs).values() for p in pgs if p.endswith('.ipynb')]
+    books = {p: nbformat.read(nbs/p, as_version=4) for p in listed}
+    titles = {p: html.escape(_title(nb, p)) for p, nb in books.items()}
+    ex = HTMLExporter(template_name='basic', exclude_input_prompt=True, exclude_output_prompt=True); files = set()
+    css = _CSS + HtmlFormatter().get_style_defs('.highlight')
+    for p, nb in books.items():
+        nb = _prepare(nb)
+        if execute:
+            from nbclient import NotebookClient
+            NotebookClient(nb, timeout=1800, resources={'metadata': {'path': str((nbs/p).parent)}}).execute()
+        body, _ = ex.from_notebook_node(nb)
+        body = _rewrite_links(body, nbs, p, files)
+        f = out/html_name(p); f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(f'<!doctype html><html><head><meta charset="utf-8"><title>{titles[p]} – delt</title>'
+                     f'<style>{css}</style></head><body data-page="{p}">{_nav(nbs, p, titles)}<main>{body}</main>'
+                     f'{_CHECK_IMAGES}</body></html>')
+    for rel in files: (out/rel).parent.mkdir(parents=True, exist_ok=True); sh.copy2(nbs/rel, out/rel)
+    return out
+
+def build(out=SITE, execute=False) -> Path:
+    "`nbdev-docs` (into _docs/) when Quarto is installed, else `build_site` into `out`."
+    import shutil as sh
+    if sh.which('quarto'):
+        subprocess.run([str(Path(sys.executable).parent/'nbdev-docs')], check=True); return Path('_docs')
+    return build_site(_nbs(), out, execute)
+
+_re_attr = re.compile(r'\b(href|src)="([^"]+)"')
+
+def check_site(site) -> list:
+    "Problems of a built site: internal links and image sources that reach no file (anchors checked on the page)."
+    site, probs = Path(site), []
+    for f in sorted(site.rglob('*.html')):
+        text = f.read_text()
+        ids = set(re.findall(r'\bid="([^"]+)"', text))
+        for attr, t in _re_attr.findall(text):
+            if _is_external(t) or t.startswith(('data:', 'javascript:')):
+                if t.startswith('#') and t[1:] and t[1:] not in ids: probs.append(f'{f.relative_to(site)}: anchor {t} not on the page')
+                continue
+            path = re.split(r'[#?]', t)[0]
+            if not (f.parent/path).resolve().is_file(): probs.append(f'{f.relative_to(site)}: {attr} {t} reaches no file')
+    return probs
+
 def _nbs():
     from nbdev.config import get_config
     return get_config().nbs_path
@@ -255,4 +394,9 @@ if __name__ == '__main__':
         probs = check_docs(_nbs(), process='--no-process' not in sys.argv)
         for w in mixed_import_cells(_nbs()): print('warning:', w)
         print('\n'.join(probs) or 'docs: OK'); sys.exit(1 if probs else 0)
-    else: sys.exit(f'usage: {sys.argv[0]} [sidebar | check [--no-process] | split-imports NOTEBOOK...]')
+    elif cmd == 'build':
+        args = [a for a in sys.argv[2:] if not a.startswith('--')]
+        site = build(args[0] if args else SITE, execute='--execute' in sys.argv)
+        probs = check_site(site) if site.name != '_docs' else []
+        print('\n'.join(probs) or f'site: {site}/index.html ({len(list(site.rglob("*.html")))} pages)'); sys.exit(1 if probs else 0)
+    else: sys.exit(f'usage: {sys.argv[0]} [sidebar | check [--no-process] | split-imports NOTEBOOK... | build [OUT] [--execute]]')
