@@ -75,3 +75,14 @@ def test_missing_pretrained_weights_say_where_to_put_them(here, monkeypatch):
     monkeypatch.setenv('TORCH_HOME', str(here/'torch'))
     refused(['--teacher', 'torchvision:resnet18', '--ipc', '1', '--out', 'set'],
             f"put resnet18-f37072fd.pth (from https://download.pytorch.org/models/resnet18-f37072fd.pth) in {here/'torch'/'hub'/'checkpoints'}", here)
+
+def test_gpu_check_steps_run_on_the_cpu():
+    "benchmarks/gpu_check.py's recovery and student steps at tiny size: waves and the official loop give the same images."
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('gpu_check', Path(__file__).parent.parent/'benchmarks'/'gpu_check.py')
+    gc = importlib.util.module_from_spec(spec); spec.loader.exec_module(gc)
+    r = gc.recover_step('cpu', 32, 'convnet3', 4, 5, 2)
+    assert r['images'] == 20 and r['waves']['memory']['waves'] == 1 and r['loop']['sec_per_iter'] > 0
+    assert r['max_abs_image_difference'] < 5e-2, r['max_abs_image_difference']      # the same images up to float rounding
+    s = gc.student_step('cpu', 32, 1, 4)
+    assert s['images_per_sec'] > 0 and s['batch'] == 4
