@@ -346,8 +346,9 @@ def build_site(nbs=None, out=SITE, execute=False) -> Path:
     css = _CSS + HtmlFormatter().get_style_defs('.highlight')
     for p, nb in books.items():
         nb = _prepare(nb)
-        if execute:
+        if execute:                                                       # figures inline, whatever MPLBACKEND the caller has
             from nbclient import NotebookClient
+            os.environ['MPLBACKEND'] = 'module://matplotlib_inline.backend_inline'
             NotebookClient(nb, timeout=1800, resources={'metadata': {'path': str((nbs/p).parent)}}).execute()
         body, _ = ex.from_notebook_node(nb)
         body = _rewrite_links(body, nbs, p, files)
