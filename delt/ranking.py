@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_ranking.ipynb #b91bb7e8
 from __future__ import annotations
-import math
+import dataclasses, math
 from pathlib import Path
 import torch, torch.nn.functional as F
 from tqdm.auto import tqdm
@@ -14,8 +14,8 @@ from .relabel import rrc_boxes
 from .distributed import shard, gather, broadcast, is_main, world
 
 # %% auto #0
-__all__ = ['VIEW_RESIZE', 'official_view', 'score_images', 'medium_order', 'order_by_score', 'rank_classes', 'rded_crops',
-           'pad_to', 'rded_select']
+__all__ = ['VIEW_RESIZE', 'IMAGENET_STATS', 'RANK_NORMS', 'official_view', 'rank_info', 'score_images', 'medium_order',
+           'order_by_score', 'rank_classes', 'rded_crops', 'pad_to', 'rded_select']
 
 # %% ../nbs/04_ranking.ipynb #413f0aad
 VIEW_RESIZE = {'tiny_imagenet': 72}   # dataset → side the official code resizes to before centre-cropping (SPEC §3)
@@ -28,8 +28,18 @@ def official_view(x, info):
     o = (r - info.size) // 2; y = y[..., o:o + info.size, o:o + info.size]
     return y.round().clamp(0, 255).to(torch.uint8) if x.dtype == torch.uint8 else y
 
+IMAGENET_STATS = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
+RANK_NORMS = ('dataset', 'imagenet')
+
+def rank_info(info, norm='dataset'):
+    "`info` with the normalisation ranking uses: the dataset's, or ImageNet's as DELT's data_selection.py uses for every dataset."
+    if norm not in RANK_NORMS: raise ValueError(f'rank_norm must be one of {RANK_NORMS}, not {norm!r}')
+    if norm == 'dataset': return info
+    if info.channels != 3: raise ValueError(f"rank_norm='imagenet' needs 3-channel images, not {info.channels}")
+    return dataclasses.replace(info, mean=IMAGENET_STATS[0], std=IMAGENET_STATS[1])
+
 @torch.no_grad()
-def score_images(teacher, data, idx=None, bs=500, device=None, progress=True):
+def score_images(teacher, data, idx=None, bs=500, device=None, progress=True, norm='dataset'):
     "True-class softmax probability of each image of `data` (or of `data[idx]`) under `teacher`; in a torchrun job the batches of `bs` are dealt out over the ranks and every rank gets every score."
     device = device or next(teacher.parameters()).device
     teacher.eval()
@@ -38,11 +48,11 @@ def score_images(teacher, data, idx=None, bs=500, device=None, progress=True):
     chunks = list(torch.arange(len(sub)).split(bs))
     mine = chunks if world() == 1 else shard(chunks)                  # whole batches: the same passes as one process makes
     part = sub if world() == 1 else (sub.subset(torch.cat(mine)) if isinstance(sub, ImageTensors) else torch.utils.data.Subset(sub, torch.cat(mine).tolist())) if mine else None
-    out = []
+    out, ninfo = [], rank_info(data.info, norm)
     if part is not None:
         if not hasattr(part, 'info'): part.info = data.info
         for xb, yb in tqdm(batches(part, bs), total=len(mine), desc='ranking', disable=not progress or not is_main(), leave=False):
-            p = teacher(normalize(official_view(xb, data.info).to(device), data.info)).float().softmax(1)
+            p = teacher(normalize(official_view(xb, data.info).to(device), ninfo)).float().softmax(1)
             out.append(p.gather(1, yb.to(device).view(-1, 1)).squeeze(1).cpu())
     if world() == 1: return torch.cat(out)
     got = gather(out); return torch.cat([got[i % world()][i // world()] for i in range(len(chunks))])
@@ -71,16 +81,17 @@ def _candidates(data, c, mipc, g):
     if mipc and len(idx) > mipc: idx = idx[torch.randperm(len(idx), generator=g)[:mipc]].sort().values
     return idx
 
-def rank_classes(teacher, data, criterion='medium', mipc=None, seed=0, cache=None, teacher_id='', progress=True):
+def rank_classes(teacher, data, criterion='medium', mipc=None, seed=0, cache=None, teacher_id='', progress=True, norm='dataset'):
     "Per class: dataset indices in ranking order (and their scores), reusing `cache` when it matches."
-    key = fingerprint(dict(teacher=teacher_id, dataset=data.info.name, n=len(data), mipc=mipc, seed=seed))
+    key = fingerprint(dict(teacher=teacher_id, dataset=data.info.name, n=len(data), mipc=mipc, seed=seed,
+                           **({} if norm == 'dataset' else dict(norm=norm))))
     st = torch.load(cache, weights_only=True) if cache is not None and Path(cache).exists() and is_main() else {}
     hit = broadcast(st.get('key') == key)                               # rank 0's cache decides for a torchrun job (it may be node-local)
     if hit: idx, scores = broadcast((st['idx'], st['scores']) if is_main() else None)
     else:
         g = torch.Generator().manual_seed(seed)
         idx = [_candidates(data, c, mipc, g) for c in range(len(data.classes))]
-        scores = list(score_images(teacher, data, torch.cat(idx), progress=progress).split([len(i) for i in idx]))
+        scores = list(score_images(teacher, data, torch.cat(idx), progress=progress, norm=norm).split([len(i) for i in idx]))
         if cache is not None and is_main():                              # one writer in a torchrun job
             with atomic_path(cache) as tmp: torch.save(dict(key=key, idx=idx, scores=scores), tmp)
     return [i[order_by_score(s, criterion)] for i, s in zip(idx, scores)], scores
