@@ -39,7 +39,7 @@ def test_drivers_pass_every_full_value_on(name):
 
 def test_bad_config_is_refused_before_anything_is_written(tmp_path):
     for bad, msg in [(dict(mi=20, ri=40), 'cannot exceed'), (dict(mosaic=3), 'divide the image size'), (dict(student_arch='resnet181'), 'unknown architecture'),
-                     (dict(method='dealt'), 'unknown preset'), (dict(ipc=0), 'IPC must be'), (dict(epochs=3), 'unknown settings')]:
+                     (dict(method='dealt'), 'unknown preset'), (dict(ipc=0), 'ipc must be a whole number ≥ 1'), (dict(epochs=3), 'unknown settings')]:
         with pytest.raises(ConfigError, match=msg): run(dict(out_dir=str(tmp_path/'run'), **bad))
         assert not (tmp_path/'run').exists()
 
@@ -54,7 +54,7 @@ def test_run_from_a_shell_refuses_bad_settings_in_one_line(tmp_path):
         assert not (tmp_path/'run').exists()
 
 @pytest.mark.parametrize('params,msg', [
-    ('ipc=0', 'IPC must be ≥ 1'), ('eval_epochs=-1', 'eval_epochs must be a whole number ≥ 0'), ('seeds=0', 'seeds must be a count'),
+    ('ipc=0', 'ipc must be a whole number ≥ 1, not 0'), ('eval_epochs=-1', 'eval_epochs must be a whole number ≥ 0'), ('seeds=0', 'seeds must be a count'),
     ('seeds=[]', 'seeds must be'), ('n_test=abc', 'n_test must be a whole number'), ('epochs=3', 'epochs: did you mean'),
     ('teacher_epochs=0', 'teacher_epochs must be'), ('lr=0', 'lr must be a number > 0'),
     ('ipc=two', "ipc must be a whole number ≥ 1, not 'two'")])
