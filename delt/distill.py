@@ -15,9 +15,9 @@ from .data import *
 from .models import bn_layers, check_arch
 from .teachers import is_foreign, load_foreign_teacher, teacher_info, split_file_spec
 from .squeeze import load_teacher
-from .ranking import rank_classes, rded_select
+from .ranking import rank_classes, rded_select, rank_info
 from .mosaic import real_init, noise_init, check_mosaic, lazy_real_init, lazy_noise_init
-from .distributed import setup, agree, is_main, barrier, per_rank, world
+from .distributed import setup, agree, is_main, barrier, per_rank, world, gather
 from .recover import RecoverConfig, recover, check_iterations, check_layout, join_iterations, image_iterations, parse_bytes, PERF_FIELDS
 
 # %% auto #0
@@ -45,15 +45,24 @@ _RECIPE = {
     'rded': 'LINs-lab/RDED: crop scoring (zero-padded) and mosaic, no optimisation'}
 _DEPARTS = {
     'all': ['images written as lossless PNG unless format="jpg" (the official code: JPEG quality 75, truncated)'],
-    'real': ['initial images of 28/32-px data taken as they are (the DELT loader resizes them to size·8/7 and centre-crops)'],
+    'real': [],                          # by size: `_real_departs`
     'noise': ['initial noise clamped to the range of real pixels (the official code clamps after the first step)'],
     'rded': ['folder datasets: crops are cut from the decoded view, not from the original file']}
+
+def _real_departs(size):
+    "Where real initialisation departs from DELT at side `size`: its loader resizes to size//7·8 and centre-crops (identity at 32)."
+    r, out = size // 7 * 8, []
+    if size <= 64: out.append("ranking: the view normalised with the dataset's mean/std, as the teacher was trained (DELT's "
+                              "data_selection.py uses ImageNet's for CIFAR/Tiny too; rank_norm='imagenet' follows it)")
+    if r != size and size != 64: out.append(f'initial images taken as decoded (the DELT loader resizes them to {r} px and centre-crops {size})')
+    if size == 64: out.append('64-px folders other than Tiny-ImageNet taken as decoded (Tiny-ImageNet: resize 72, centre crop 64, as DELT)')
+    return out
 
 def preset(method, size=28):
     "The settings of `method` for images of side `size`, with the official recipe they follow and where they depart."
     f = _family(size)
     base = dict(lr=0.25, r_bn=0.01, first_bn_mul=10., betas=(0.5, 0.9), milestone=1.0, mosaic=1, mipc=None, layout='class_major',
-                batch_size=100, crop=True, flip=True, curriculum=True, jitter=0, jitter_signed=False, amp=False)
+                batch_size=100, crop=True, flip=True, curriculum=True, jitter=0, jitter_signed=False, amp=False, rank_norm='dataset')
     sre2l = dict(init='noise', layout='interleaved', curriculum=False, min_crop=0.08, **_SRE2L[f], ri=_SRE2L[f]['mi'])
     presets = {
         'delt':       dict(init='medium', mi=4000, ri=500),
@@ -66,7 +75,8 @@ def preset(method, size=28):
     p = {**base, 'method': method, **presets[method]}
     r = _RECIPE[method]
     kind = 'rded' if method == 'rded' else 'noise' if p['init'] == 'noise' else 'real'
-    return {**p, 'recipe': r[f] if isinstance(r, dict) else r, 'departs': _DEPARTS['all'] + _DEPARTS[kind]}
+    dep = _DEPARTS['all'] + (_real_departs(size) if kind == 'real' else _DEPARTS[kind])
+    return {**p, 'recipe': r[f] if isinstance(r, dict) else r, 'departs': dep}
 
 # %% ../nbs/06a_distill.ipynb #fee03472
 _INITS = ('min', 'medium', 'top', 'noise', 'rded')
@@ -79,8 +89,10 @@ def settings(method, info, ipc, teacher=None, **overrides):
     if method == 'delt' and ipc == 1 and overrides.get('mi') is None and overrides.get('ri') is None:
         s['mi'] = s['ri'] = IPC1_ITERATIONS[_family(info.size)]
     s.update({k: v for k, v in overrides.items() if v is not None}); s['ipc'] = ipc
+    if s.get('amp'): s['departs'] = s['departs'] + ['bf16 autocast and channels_last on CUDA (amp): the official code runs fp32']
     if ipc < 1: raise ValueError(f'IPC must be ≥ 1, got {ipc}')
     if s['init'] not in _INITS: raise ValueError(f"init must be one of {_INITS}, not {s['init']!r}")
+    rank_info(info, s.get('rank_norm', 'dataset'))                   # a known ranking normalisation, fit for the images
     check_iterations(s['mi'], s['ri']); check_mosaic(s['mosaic'], info.size); check_layout(s['layout'], s['batch_size'])
     if s['mi'] > 0 and teacher is not None and not bn_layers(teacher):
         raise ValueError(f'method {method!r} matches BatchNorm statistics but the teacher has no BatchNorm layers: '
@@ -218,7 +230,8 @@ def initial_images(s, teacher, data, teacher_id='', cache=None, progress=True, l
     if s['init'] == 'rded':
         crops = rded_select(teacher, data, ipc, k, s.get('num_crop', 5), s.get('mipc') or 300, s.get('seed', 0), progress=progress)
         return real_init(data, None, ipc, k, crops=crops), [[-1] * ipc for _ in data.classes]
-    order, _ = rank_classes(teacher, data, s['init'], s.get('mipc'), s.get('seed', 0), cache, teacher_id, progress)
+    order, _ = rank_classes(teacher, data, s['init'], s.get('mipc'), s.get('seed', 0), cache, teacher_id, progress,
+                            s.get('rank_norm', 'dataset'))
     short = [data.classes[c] for c, o in enumerate(order) if len(o) < ipc * k * k]
     if short: raise ValueError(f'classes {short} have fewer than ipc·k² = {ipc*k*k} real images to initialise from')
     return (lazy_real_init if lazy else real_init)(data, order, ipc, k), [o[:ipc].tolist() for o in order]
@@ -243,6 +256,7 @@ def distill(data, teacher_dir, method='delt', ipc=10, out='outputs/distill/run',
         barrier()
         res = recover(teacher, x0, data.info, recover_config(s), checkpoint=out/'checkpoint.pt', progress=progress, sink=writer, say=say)
         spent, hist, batch_of, memory = res.image_iterations, res.history, res.batch_of, res.memory
+        if world() > 1: memory['waves_by_rank'] = gather(memory['waves'])   # this rank's waves: memory['waves'] is rank 0's
     per_class_spent, per_class_const = image_iterations(ipc, s['mi'], s['ri']) if s['mi'] else (0, 0)
     manifest = dict(method=method, settings=s, dataset=data.info.name, classes=data.classes, ipc=ipc,
                     data=dict(size=data.info.size, channels=data.info.channels, mean=list(data.info.mean), std=list(data.info.std)),

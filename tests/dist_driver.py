@@ -56,6 +56,9 @@ assert man['distributed'] == dict(world_size=2, batches_by_rank=[[0, 2, 4], [1, 
 if rank() == 0:
     with local(): distill(fm, tdir, out=tmp/'set1', **kw)                           # the single-process reference
 barrier()
+# waves: a budget of one byte makes every batch a wave of its own, on each rank; the same set
+man_w = distill(fm, tdir, out=tmp/'set2w', **{**kw, 'memory_budget': 1})
+assert man_w['memory']['waves_by_rank'] == [3, 2], man_w['memory']
 
 # mismatched arguments: refused on every rank before any work
 try: distill(fm, tdir, out=tmp/'bad', **{**kw, 'ipc': 2 + rank()})

@@ -25,6 +25,7 @@ def test_every_stage_on_two_processes_equals_one(tmp_path, teacher):
     assert r.stdout.count('all checks passed') == 2
     assert 'ranks for 1 batches' in r.stderr                       # the idle rank is said once, by rank 0
     assert same_pngs(tmp_path/'set1', tmp_path/'set2') and len(list((tmp_path/'set2'/'images').rglob('*.png'))) == 20
+    assert same_pngs(tmp_path/'set1', tmp_path/'set2w')                       # two ranks in waves of one batch: the same bytes
     assert sorted(p.name for p in (tmp_path/'set2').iterdir()) == ['extras.pt', 'images', 'manifest.json']   # no checkpoint left
 
 def test_a_killed_rank_restarts_and_resumes_to_the_same_images(tmp_path, teacher):
