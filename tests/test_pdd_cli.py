@@ -130,6 +130,23 @@ def test_gradient_matching_base_from_the_cli(teacher, tmp_path):
     f1, f2 = (load_file(str(out/f'stage_{i}'/'images.safetensors'))['images'] for i in (1, 2))
     assert (f2[:, :1] == f1).all()                                        # stage 1 bit-exact in float in the stage-2 set
 
+def test_idc_base_from_the_cli(teacher, tmp_path):
+    "PDD over IDC from `delt-pdd --base idc`: multi-formation settings recorded, stage 1 kept in float; evaluated by IDC's routine."
+    out = tmp_path/'idc'
+    r = run('delt-pdd', '--dataset', 'fashion_mnist', '--teacher', teacher, '--n-train', N_TRAIN, '--stages', '2', '--ipc-per-stage', '1',
+            '--base', 'idc', '--iterations', '1', '--inner-loop', '1', '--transition-epochs', '1', '--out', out, '--device', 'cpu', '--no-progress')
+    assert r.returncode == 0, r.stderr[-3000:]
+    m2 = manifest(out/'stage_2')
+    assert (m2['base'], m2['settings']['factor'], m2['settings']['metric'], m2['settings']['transition']) == ('idc', 2, 'l1', 'progressive')
+    from safetensors.torch import load_file
+    f1, f2 = (load_file(str(out/f'stage_{i}'/'images.safetensors'))['images'] for i in (1, 2))
+    assert (f2[:, :1] == f1).all()
+    r = run('delt-evaluate', '--images', out/'stage_2', '--schedule', 'progressive', '--epochs-per-stage', '1', '--seeds', '1',
+            '--n-test', '100', '--device', 'cpu', '--no-progress', '--out', tmp_path/'ev')
+    assert r.returncode == 0, r.stderr[-3000:]
+    m = json.loads((tmp_path/'ev'/'metrics.json').read_text())
+    assert (m['protocol'], m['stage_images'], m['epochs_per_stage']) == ('pdd', [10, 20], 1) and 'PDD protocol' in r.stdout
+
 def test_no_transition_is_a_setting_of_the_run(teacher, tmp_path):
     "PDD's 'without transition' ablation from the command line."
     out = tmp_path/'gm'
