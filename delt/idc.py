@@ -181,7 +181,8 @@ def real_tensors(data, allowed=None, device='cpu'):
     i = torch.arange(len(data)) if allowed is None else allowed.cpu().nonzero().flatten()
     return normalize(data.x[i].to(device), data.info), data.y[i].to(device)
 
-def idc(data, x0, cfg: IDCConfig, frozen=None, make_net=None, allowed=None, checkpoint=None, progress=True) -> IDCResult:
+def idc(data, x0, cfg: IDCConfig, frozen=None, make_net=None, allowed=None, checkpoint=None,
+        progress=True) -> IDCResult:
     "Optimise `x0` (classes, n, C, H, W; normalised) by IDC against real `data`, conditioned on `frozen` (normalised)."
     k, n = x0.shape[:2]; cfg = resolve_idc(cfg, data.info, n); dev, info = x0.device, data.info
     frozen = check_frozen(frozen, x0); fz = None if frozen is None else pixels(frozen.to(dev), info)
@@ -197,7 +198,8 @@ def idc(data, x0, cfg: IDCConfig, frozen=None, make_net=None, allowed=None, chec
         with torch.no_grad(): px.copy_(st['syn'])
         opt.load_state_dict(st['opt']); gen.set_state(st['gen']); start, hist = st['it'], st['hist']
     t0 = time.time()
-    for it in tqdm(range(start, cfg.iterations), initial=start, total=cfg.iterations, desc='IDC', disable=not progress, leave=False):
+    for it in tqdm(range(start, cfg.iterations), initial=start, total=cfg.iterations, desc='IDC', disable=not progress,
+                   leave=False):
         net = make_net(it).to(dev).train(); net_opt = idc_opt(net); loss = 0.
         with torch.no_grad(): px.clamp_(0, 1)
         for _ in range(cfg.inner_loop):
@@ -227,16 +229,18 @@ class IDCBase(Base):
         self.cfg, self.n = IDCConfig(**{k: v for k, v in overrides.items() if v is not None}), None
     def prepare(self, info, n, teacher):
         "The settings for `n` new images per class (IDC's by dataset where unset), checked."
-        if self.transition not in IDC_TRANSITIONS: raise ValueError(f'transition must be one of {IDC_TRANSITIONS}, not {self.transition!r}')
+        if self.transition not in IDC_TRANSITIONS:
+            raise ValueError(f'transition must be one of {IDC_TRANSITIONS}, not {self.transition!r}')
         if self.transition_epochs < 0: raise ValueError(f'transition epochs must be ≥ 0, got {self.transition_epochs}')
         if self.transition_epochs == 0: self.transition = 'none'
         self.cfg, self.n = resolve_idc(self.cfg, info, n), n
-        return dict(base=self.name, **asdict(self.cfg), transition=self.transition, transition_epochs=self.transition_epochs)
+        return dict(base=self.name, **asdict(self.cfg), transition=self.transition,
+                    transition_epochs=self.transition_epochs)
     def need(self):
         "Real images per class a stage draws (its initial images)."
         return self.n
     def net_maker(self, inp: StageInput, device):
-        "make_net(it): None (fresh networks) at stage 1 or without transition; else a fresh network fitted through the stages."
+        "make_net(it): None (fresh networks) at stage 1 or without transition; else one fitted through the stages."
         if inp.frozen is None or self.transition == 'none': return None
         k, fz, info = len(inp.data.classes), inp.frozen.to(device), inp.data.info
         def make(it):
@@ -248,8 +252,8 @@ class IDCBase(Base):
         "The stage's n new images per class by IDC, the earlier stages' images frozen."
         dev = next(inp.model.parameters()).device if inp.model is not None else default_device()
         x0, drawn = random_init(inp.data, inp.n, inp.seed, inp.allowed, inp.used)
-        res = idc(inp.data, x0.to(dev), replace(self.cfg, seed=inp.seed), inp.frozen, self.net_maker(inp, dev), inp.allowed,
-                  inp.checkpoint, self.progress)
+        res = idc(inp.data, x0.to(dev), replace(self.cfg, seed=inp.seed), inp.frozen, self.net_maker(inp, dev),
+                  inp.allowed, inp.checkpoint, self.progress)
         k, n = x0.shape[:2]
         return StageOutput(res.images, drawn, dict(iterations=[res.updates] * (k * n), source_index=drawn.tolist()),
                            res.updates * k * n, summary=dict(factor=self.cfg.factor, loss=res.history[-1:]))
