@@ -4,14 +4,15 @@
 
 # %% ../nbs/05_mosaic.ipynb #9e9c55b3
 from __future__ import annotations
+import os
 import torch, torch.nn.functional as F
 from .core import *
 from .data import *
 from .ranking import official_view
 
 # %% auto #0
-__all__ = ['check_mosaic', 'mosaic', 'real_init', 'noise_init', 'clamp_pixels', 'LazyInit', 'real_rows', 'lazy_real_init',
-           'noise_rows', 'lazy_noise_init']
+__all__ = ['check_mosaic', 'mosaic', 'real_init', 'noise_init', 'clamp_pixels', 'LazyInit', 'decode', 'real_rows',
+           'lazy_real_init', 'noise_rows', 'lazy_noise_init']
 
 # %% ../nbs/05_mosaic.ipynb #c3a49a64
 def check_mosaic(k, size):
@@ -62,10 +63,16 @@ class LazyInit:
         "Every image, as one tensor (small sets only)."
         return self.rows(torch.arange(self.shape[0] * self.shape[1])).view(self.shape)
 
+def decode(data, idx, workers=None):
+    "The uint8 images `idx` of `data`: indexed in memory, or decoded from a folder by DataLoader workers (in order)."
+    if isinstance(data, ImageTensors): return data.x[torch.as_tensor(idx, dtype=torch.long)]
+    w = min(8, os.cpu_count() or 1) if workers is None else workers
+    return torch.cat([x for x, _ in batches(data.subset(idx), max(1, -(-len(idx) // max(1, w))), workers=w)])
+
 def real_rows(data, order, ipc, k, idx):
-    "Rows `idx` (c·ipc + j) of `real_init(data, order, ipc, k)`, decoding only their k² patches each."
+    "Rows `idx` (c·ipc + j) of `real_init(data, order, ipc, k)`, decoding only their k² patches each (folders: by workers)."
     src = [int(order[int(r) // ipc][cell * ipc + int(r) % ipc]) for cell in range(k * k) for r in idx]
-    p = official_view(torch.stack([data[i][0] for i in src]), data.info).float().div(255)
+    p = official_view(decode(data, src), data.info).float().div(255)
     return normalize(mosaic(p, len(idx), k, data.info.size), data.info)
 
 def lazy_real_init(data, order, ipc, k=1):
