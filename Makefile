@@ -18,7 +18,7 @@ DEMO_PARAMS ?= ipc=10 n_train=20000 teacher_epochs=2 mipc=500 mi=300 ri=100 eval
 GRID   ?= methods
 PARAMS ?=
 
-.PHONY: setup data demo experiments docs test check clean-venv
+.PHONY: setup data browser demo experiments docs test check clean-venv
 
 setup: $(STAMP) data
 
@@ -32,6 +32,13 @@ data:
 	@if [ ! -d /usr/share/datasets/fashion-mnist ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  (apt-get install -y -qq dataset-fashion-mnist || (apt-get update -qq && apt-get install -y -qq dataset-fashion-mnist)) >/dev/null \
 	  || echo "warning: could not install dataset-fashion-mnist; see README (Data)"; fi
+
+# Headless Chromium for the docs site's browser test (tests/test_browser.py), when it is missing and apt is usable (root);
+# without it those tests are skipped with the reason.
+browser:
+	@if ! command -v chromium >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get install -y -qq chromium || (apt-get update -qq && apt-get install -y -qq chromium)) >/dev/null 2>&1 \
+	  || echo "warning: could not install chromium; the browser tests will be skipped"; fi
 
 # The main job on Fashion-MNIST on the CPU: one progress bar per stage, then the summary (where the outputs are, the students
 # on the set beside random real and the teacher, the hard-label context with DD-Ranking's scores, diversity, the grid's path).
@@ -61,7 +68,7 @@ check: setup
 # The suite runs on every core (pytest-xdist; each worker gets its share of the cores): TEST_JOBS=1 runs it in one process.
 TEST_JOBS ?= auto
 
-test: check
+test: check browser
 	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist worksteal
 
 clean-venv:

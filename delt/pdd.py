@@ -22,14 +22,15 @@ from .relabel import data_hash
 from .distill import settings as preset_settings, recover_config, to_uint8, write_pngs
 from .evaluate import EvalConfig, resolve_config, train_student, load_distilled, set_ipc, schedule_stages, seeds_for, summarize
 from .evaluate import set_layout, spaced_subset, set_stages, SCHEDULES
+from .sets import FloatImages   # one owner of a float set (07a_sets)
 
 # %% auto #0
 __all__ = ['BASES', 'FLOAT_FILE', 'PDD_EVAL', 'PDD_STUDENT', 'PDD_PROTOCOL_BASES', 'PDD_PROTOCOL_NOTE', 'check_plan',
            'stage_teachers', 'forgetting_scores', 'forgetting_partition', 'stage_pools', 'pool_order', 'StageInput',
            'StageOutput', 'Base', 'recalibrate_bn', 'BNMatching', 'make_base', 'stage_dir', 'merge_per_class',
            'write_stage', 'read_stage', 'read_stage_float', 'PDDRun', 'plan_pdd', 'first_unfinished', 'resume_state',
-           'stage_seed', 'stage_manifest', 'run_stage', 'run_pdd', 'pdd', 'delt_pdd', 'FloatImages', 'float_set',
-           'space_images', 'stage_lrs', 'eval_init', 'eval_space', 'evaluate_stages', 'pdd_train_for', 'evaluate_run']
+           'stage_seed', 'stage_manifest', 'run_stage', 'run_pdd', 'pdd', 'delt_pdd', 'float_set', 'space_images',
+           'stage_lrs', 'eval_init', 'eval_space', 'evaluate_stages', 'pdd_train_for', 'evaluate_run']
 
 # %% ../nbs/09_pdd.ipynb #d6ded9da
 def check_plan(stages, n):
@@ -487,16 +488,6 @@ PDD_EVAL = {'trajectory_matching': dict(epochs_per_stage=501, augment='dsa'),   
             'idc': dict(epochs_per_stage=500, augment='dsa'),                   # IDC's: decoded, CutMix, batch 64 (delt.idc)
             'bn_matching': dict(epochs_per_stage=500, augment='dsa')}           # hard-label view of a BN-matching set (ours)
 PDD_STUDENT = 'convnet3_in_dc'
-
-class FloatImages(ImageTensors):
-    "A set held as float [0, 1]-scale pixels, neither rounded nor clamped (what PDD stages are); `normalize` reads it as uint8."
-    def __init__(self, x, y, classes, info, split='distilled'):
-        x, y = torch.as_tensor(x), torch.as_tensor(y, dtype=torch.long)
-        if not x.is_floating_point() or x.ndim != 4: raise ValueError(f'images must be a float tensor N×C×H×W, got {x.dtype} {tuple(x.shape)}')
-        self.x, self.y, self.classes, self.info, self.split = x.float(), y, list(classes), info, split
-    def subset(self, idx):
-        "The images at `idx`, still float."
-        return FloatImages(self.x[idx], self.y[idx], self.classes, self.info, self.split)
 
 def float_set(images, info, classes) -> FloatImages:
     "Normalised float images (classes, m, C, H, W) as a class-major `FloatImages`."

@@ -112,11 +112,14 @@ def _non_images(dirs):
 def _check_manifest(m, root, info, classes):
     if m.get('dataset') != info.name:
         raise SetError(f"{root} was distilled from {m.get('dataset')!r}, not {info.name!r}: pass --dataset {m.get('dataset')}")
-    if list(m.get('classes', [])) != list(classes):
-        diff = [(i, a, b) for i, (a, b) in enumerate(zip(m.get('classes', []), classes)) if a != b][:3]
-        raise SetError(f"the class list of {root/'manifest.json'} differs from {info.name}'s ({len(m.get('classes', []))} vs "
-                       f"{len(classes)} classes; first differences (index, set, dataset): {diff}): labels would be wrong; "
-                       f"re-export the set with the dataset's class order")
+    s, d = list(m.get('classes', [])), list(classes)
+    if s == d: return
+    if len(s) != len(d): what = f'{len(s)} classes and {info.name} has {len(d)}'
+    else:
+        i = next(i for i, (a, b) in enumerate(zip(s, d)) if a != b)
+        what = f'another class order: class {i} is {s[i]!r} in the set and {d[i]!r} in {info.name}'
+    raise SetError(f"{root} holds {what}, so its labels would be wrong: evaluate it with the dataset it was distilled "
+                   f"from, or re-export it in {info.name}'s class order")
 
 def _manifest_items(root, m, info, classes):
     _check_manifest(m, root, info, classes)
