@@ -13,6 +13,7 @@ from .data import *
 from .models import check_arch
 from .squeeze import default_recipe, train_teacher, load_teacher, evaluate
 from .distill import distill, settings
+from .recover import parse_bytes
 from .evaluate import (EvalConfig, resolve_config, evaluate_set, evaluate_seeds, random_baseline, baseline_key, random_subset,
                            seeds_for, summarize, load_distilled, set_ipc, tidy_rows, write_report, spaced_subset, PROTOCOL_PRESETS,
                            protocol_preset, evaluate_in_context, hard_context_config, context_lines, CONTEXT_GROUPS)
@@ -22,11 +23,11 @@ from fastcore.script import call_parse
 from typing import Annotated
 
 # %% auto #0
-__all__ = ['PLACE_FIELDS', 'SYNTH_FIELDS', 'RunConfig', 'result_fields', 'overrides', 'iteration_overrides', 'seed_list',
-           'ConfigError', 'check_config', 'claim_out_dir', 'project_root', 'cache_path', 'load_data', 'check_data',
-           'teacher_recipe', 'teacher_path', 'stage', 'stage_teacher', 'stage_distill', 'eval_config', 'student_count',
-           'stage_evaluate', 'stage_diversity', 'stage_grid', 'hardware', 'run_metrics', 'make_config', 'run',
-           'summary', 'print_summary', 'parse_params', 'delt_run']
+__all__ = ['SPEED_FIELDS', 'PLACE_FIELDS', 'SYNTH_FIELDS', 'RunConfig', 'result_fields', 'overrides', 'iteration_overrides',
+           'seed_list', 'ConfigError', 'check_config', 'claim_out_dir', 'project_root', 'cache_path', 'load_data',
+           'check_data', 'teacher_recipe', 'teacher_path', 'stage', 'stage_teacher', 'stage_distill', 'eval_config',
+           'student_count', 'stage_evaluate', 'stage_diversity', 'stage_grid', 'hardware', 'run_metrics', 'make_config',
+           'run', 'summary', 'print_summary', 'parse_params', 'delt_run']
 
 # %% ../nbs/12_pipeline.ipynb #c8728db7
 @dataclass
@@ -72,9 +73,11 @@ class RunConfig:
     device: str = None              # cpu | cuda (None: cuda if available)
     out_dir: str = 'outputs/distill/run'
     cache_dir: str = None           # teachers, rankings, baselines, locks (None: $DELT_CACHE, else <checkout>/outputs/cache when out_dir is in the checkout, else ~/.cache/delt)
+    memory_budget: str = None       # memory for recovery, e.g. 8GB: it runs in waves that fit (None: 80% of free memory); not in the run's identity
 
 # %% ../nbs/12_pipeline.ipynb #01a37bc6
-PLACE_FIELDS = ('data_root', 'device', 'out_dir', 'cache_dir')
+SPEED_FIELDS = ('memory_budget',)     # how fast and in what memory, not what: like recovery's `PERF_FIELDS`
+PLACE_FIELDS = ('data_root', 'device', 'out_dir', 'cache_dir') + SPEED_FIELDS   # not in a run's identity
 SYNTH_FIELDS = ('mi', 'ri', 'init', 'mosaic', 'lr', 'r_bn', 'jitter', 'mipc')
 
 def result_fields(cfg: RunConfig) -> dict:
@@ -109,6 +112,7 @@ def check_config(cfg: RunConfig) -> RunConfig:
     try:
         info = dataset_info(cfg.dataset)
         check_arch(cfg.teacher_arch); check_arch(cfg.student_arch)
+        parse_bytes(cfg.memory_budget)                                  # '8GB', '512MB', …
         if cfg.set_dir is None: settings(cfg.method, info, cfg.ipc, None, **overrides(cfg))
     except (KeyError, ValueError, TypeError, FileNotFoundError) as e: raise ConfigError(_msg(e)) from None
     def need(ok, msg):
@@ -219,7 +223,7 @@ def stage_teacher(cfg: RunConfig, train, test, out, device, progress=True) -> di
 def stage_distill(cfg: RunConfig, train, out, device, progress=True) -> dict:
     "Distil the run's set into out/set."
     man = distill(train, teacher_path(cfg), cfg.method, cfg.ipc, Path(out)/'set', seed=cfg.distill_seed, progress=progress, cache=cache_path(cfg),
-                  device=device, **overrides(cfg))
+                  device=device, memory_budget=cfg.memory_budget, **overrides(cfg))
     return dict(image_iterations=man['image_iterations'], synthesis_seconds=man['wall_seconds'])
 
 # %% ../nbs/12_pipeline.ipynb #870440fe
