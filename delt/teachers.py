@@ -110,7 +110,9 @@ class Reordered(nn.Module):
     "A teacher whose logits are taken at `index`: output c is the teacher's class index[c]."
     def __init__(self, model, index):
         super().__init__(); self.model = model; self.register_buffer('index', torch.as_tensor(index, dtype=torch.long))
-    def forward(self, x): return self.model(x).index_select(1, self.index)
+    def forward(self, x):
+        "The teacher's logits of `x`, in the dataset's class order."
+        return self.model(x).index_select(1, self.index)
 
 def read_classes(classes):
     "A class order: a list, a file with one name per line, or a comma-separated string."
