@@ -21,10 +21,10 @@ __all__ = ['FMNIST_CLASSES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'DATASETS', 'USER_
            'register_dataset', 'UserError', 'one_line', 'cli_errors', 'read_image', 'module_prog', 'interrupted_hook',
            'one_line_parse_errors', 'option_name', 'check_out', 'check_options', 'note', 'take_renamed', 'old',
            'negated', 'ImageTensors', 'from_tensors', 'normalize', 'denormalize', 'read_idx', 'load_idx_dataset',
-           'load_cifar', 'load_tiny_imagenet', 'folder_classes', 'list_images', 'eval_view', 'ImageFolderData',
-           'file_list_key', 'dataset_key', 'load_image_folder', 'canonical_name', 'source_checkout', 'cache_dir',
-           'cache_root', 'file_lock', 'available_bytes', 'is_grey', 'detect_channels', 'folder_stats', 'infer_size',
-           'folder_info', 'dataset_info', 'get_dataset', 'batches']
+           'load_cifar', 'official_test_view', 'load_tiny_imagenet', 'folder_classes', 'list_images', 'eval_view',
+           'ImageFolderData', 'file_list_key', 'dataset_key', 'load_image_folder', 'canonical_name', 'source_checkout',
+           'cache_dir', 'cache_root', 'file_lock', 'available_bytes', 'is_grey', 'detect_channels', 'folder_stats',
+           'infer_size', 'folder_info', 'dataset_info', 'get_dataset', 'batches']
 
 # %% ../nbs/01_data.ipynb #5c91f7d3
 FMNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
@@ -44,6 +44,7 @@ class DatasetInfo:
     classes: list = None           # class names in index order, when fixed by the dataset
     randaug: tuple = (5, 4)        # timm RandAugment (m, n) used in post-training (SPEC §6)
     in_memory: bool = True
+    test_view: str = ''            # how test images are viewed when not as stored (Tiny-ImageNet: the official Resize 72 → CenterCrop 64)
 
 DATASETS: dict[str, DatasetInfo] = {}
 
@@ -339,10 +340,21 @@ register_dataset(DatasetInfo('cifar10', 32, 3, _CIFAR_MEAN, _CIFAR_STD, 10, load
 register_dataset(DatasetInfo('cifar100', 32, 3, _CIFAR_MEAN, _CIFAR_STD, 100, load_cifar, randaug=(5, 4)));
 
 # %% ../nbs/01_data.ipynb #674f6e66
-def _decode(paths, size, desc):
+def official_test_view(size):
+    "PIL → PIL: the official validation view — resize the short side to size // 7 * 8, centre-crop `size` (at 64 px: 72, then 64)."
+    r = size // 7 * 8
+    def f(im):
+        w, h = im.size
+        if min(w, h) != r: im = im.resize((r, int(r * h / w)) if w <= h else (int(r * w / h), r), Image.BILINEAR)
+        l, t = int(round((im.size[0] - size) / 2)), int(round((im.size[1] - size) / 2))
+        return im.crop((l, t, l + size, t + size))
+    return f
+
+def _decode(paths, size, desc, view=None):
     out = np.empty((len(paths), size, size, 3), np.uint8)
     for i, p in enumerate(tqdm(paths, desc=desc, leave=False, disable=len(paths) < 1000)):
         im = read_image(p, 'RGB')
+        if view: im = view(im)
         out[i] = np.asarray(im if im.size == (size, size) else im.resize((size, size), Image.BILINEAR))
     return torch.from_numpy(out).permute(0, 3, 1, 2).contiguous()
 
@@ -357,11 +369,13 @@ def load_tiny_imagenet(root, split, info):
         rows = [l.split('\t') for l in _need(base/'val'/'val_annotations.txt', info.name).read_text().splitlines() if l.strip()]
         items = [(base/'val'/'images'/r[0], idx[r[1]]) for r in rows]
     if not items: raise FileNotFoundError(f'{info.name}: no images found under {base}/{split}')
-    x = _decode([p for p, _ in items], info.size, f'decoding {info.name}/{split}')
+    view = None if split == 'train' else official_test_view(info.size)     # the test split: the official view
+    x = _decode([p for p, _ in items], info.size, f'decoding {info.name}/{split}', view)
     return ImageTensors(x, torch.tensor([c for _, c in items]), wnids, info, split)
 
 register_dataset(DatasetInfo('tiny_imagenet', 64, 3, (0.4802, 0.4481, 0.3975), (0.2302, 0.2265, 0.2262), 200,
-                             load_tiny_imagenet, randaug=(4, 3)));
+                             load_tiny_imagenet, randaug=(4, 3),
+                             test_view='Resize(72) → CenterCrop(64), as VILA-Lab/DELT evaluation/validation/main.py'));
 
 # %% ../nbs/01_data.ipynb #7d239488
 IMG_EXTS = {'.jpg', '.jpeg', '.png', '.bmp', '.webp', '.ppm', '.tif', '.tiff'}

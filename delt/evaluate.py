@@ -15,6 +15,8 @@ from .core import *   # first: makes torchvision/timm importable over a CPU-only
 from .data import *
 from .models import *
 from .squeeze import evaluate, load_teacher, augment_batch
+from .distill import load_any_teacher
+from .teachers import teacher_info, is_foreign
 from .relabel import *
 from .dsa import dsa, DSA_STRATEGY
 from .metrics import dd_ranking
@@ -32,8 +34,9 @@ __all__ = ['HARD_AUGMENT_NAMES', 'PROTOCOL_PRESETS', 'BASE_PRESETS', 'HARD_AUGME
            'summarize', 'baseline_key', 'random_baseline', 'tidy_rows', 'write_csv', 'accuracy_series',
            'accuracy_figure', 'plot_accuracy', 'write_report', 'spaced_subset', 'prepare_evaluation', 'set_stages',
            'schedule_plan', 'full_data_accuracy', 'diagnostics', 'hard_context_config', 'evaluate_in_context',
-           'context_lines', 'run_evaluation', 'pdd_run_hint', 'delt_evaluate', 'SetError', 'set_layout',
-           'map_class_folders', 'set_items', 'read_images', 'load_distilled', 'set_ipc', 'save_set']
+           'context_lines', 'run_evaluation', 'pdd_run_hint', 'delt_evaluate', 'evaluation_info', 'with_info',
+           'SetError', 'set_layout', 'map_class_folders', 'set_items', 'read_images', 'load_distilled', 'set_ipc',
+           'save_set']
 
 # %% ../nbs/08_evaluate.ipynb #05b5d643
 def student_lr(student: str) -> float:
@@ -406,7 +409,7 @@ def spaced_subset(test, n):
     "`n` evenly spaced images of `test` (all of it when `n` is None or too large): a quicker test set spread over the whole one."
     return test if not n or n >= len(test) else test.subset(torch.linspace(0, len(test) - 1, n).round().long())
 
-def prepare_evaluation(dataset, teacher, images, student, protocol, n_test=None, data_root=None, device='cpu') -> dict:
+def prepare_evaluation(dataset, teacher, images, student, protocol, n_test=None, data_root=None, device='cpu', classes=None) -> dict:
     "Load and check everything an evaluation needs — student name, dataset, set, teacher — before any training."
     check_arch(student)
     if protocol not in ('soft', 'hard'): raise ValueError(f"--protocol must be 'soft' or 'hard', not {protocol!r}")
@@ -415,8 +418,10 @@ def prepare_evaluation(dataset, teacher, images, student, protocol, n_test=None,
     info = dataset_info(dataset)
     train, test = get_dataset(dataset, 'train', data_root), spaced_subset(get_dataset(dataset, 'test', data_root), n_test)
     data, manifest = load_distilled(images, info, train.classes, floats=protocol == 'hard', prog='delt-evaluate')
-    tm, tmeta = load_teacher(teacher, train.classes, device=device) if teacher else (None, None)
-    return dict(train=train, test=test, data=data, manifest=manifest or {}, teacher=tm, teacher_meta=tmeta or {})
+    tm, tmeta = load_any_teacher(teacher, train, device, classes) if teacher else (None, None)   # as delt-distill loads it
+    norm = evaluation_info(info, tmeta, manifest)
+    if norm != info: train, test, data = (with_info(d, norm) for d in (train, test, data))
+    return dict(train=train, test=test, data=data, manifest=manifest or {}, teacher=tm, teacher_meta=tmeta or {}, info=norm)
 
 def set_stages(manifest, n) -> torch.Tensor:
     "The stage (1…P) of each of the `n` images of a set, from its manifest; a clear error if it gives none."
@@ -555,7 +560,7 @@ def run_evaluation(dataset='fashion_mnist', teacher=None, images=None, student='
                    protocol=None, random=True, mix=None, lr=None, batch_size=None, lr_schedule=None, temperature=None, augment=None,
                    eval_every=10, n_test=None, schedule=None, epochs_per_stage=None, cache='outputs/cache/baselines', data_root=None,
                    device=None, progress=True, preset=None, flip=True, context=True, hard_epochs=None, full_acc=None, ars=False,
-                   init_seed=None, on_seed=None) -> dict:
+                   init_seed=None, on_seed=None, classes=None) -> dict:
     "`delt-evaluate` as a Python call: every check first (a `UserError` for any bad input), then the students, the context and the report."
     mod, _, fn = SET_EVALUATORS.get((set_layout(images)[1] or {}).get('method') if schedule and images else None, '').partition(':')
     if mod and (m := getattr(__import__('importlib').import_module(mod), fn)(**dict(locals()))) is not None: return m
@@ -571,7 +576,8 @@ def run_evaluation(dataset='fashion_mnist', teacher=None, images=None, student='
         if full_acc not in (None, '', 'auto', 'train'):
             try: float(full_acc)
             except (TypeError, ValueError): raise UserError(f"--full-acc takes a percentage, 'train' or 'auto', not {full_acc!r}") from None
-        r = prepare_evaluation(dataset, teacher, images, student, base.protocol, n_test, data_root, device)
+        r = prepare_evaluation(dataset, teacher, images, student, base.protocol, n_test, data_root, device, classes)
+        info = r['info']                                                   # the teacher's (or the set's) normalisation
         data, test, tm, man = r['data'], r['test'], r['teacher'], r['manifest']
         if n_test and n_test > len(test): note('delt-evaluate', f'--n-test {n_test} asked, but the test split has {len(test)} images: all {len(test)} are used')
         if batch_size and batch_size > len(data):
@@ -610,7 +616,8 @@ def run_evaluation(dataset='fashion_mnist', teacher=None, images=None, student='
     metrics = dict(dataset=info.name, student=student, protocol=cfg.protocol, images=str(images), teacher=teacher, ipc=ipc,
                    n_images=len(data), epochs=cfg.epochs, seeds=seed_list, n_test=len(test), n_test_asked=n_test, config=asdict(cfg), manifest=bool(man),
                    data=dict(name=info.name, size=info.size, channels=info.channels, mean=list(info.mean), std=list(info.std),
-                             num_classes=info.num_classes, streamed=not isinstance(r['train'], ImageTensors)),
+                             num_classes=info.num_classes, streamed=not isinstance(r['train'], ImageTensors),
+                             test_view=info.test_view or None),
                    schedule=schedule if plan else None, stage_epochs=[p_[1] for p_ in plan] if plan else None,
                    stage_images=[len(p_[0]) for p_ in plan] if plan else None,
                    stage_lrs=[p_[2] for p_ in plan] if plan and len(plan[0]) > 2 else None,
@@ -634,7 +641,9 @@ _EVAL_OUT = ('metrics.json', 'results.csv', 'accuracy.png', 'runs.json', 'runs_h
 
 @call_parse
 def delt_evaluate(dataset:str='fashion_mnist',   # a dataset name (aliases such as fashion-mnist), or folder:<path>[@size] (no @size: the files' size)
-                  teacher:str=None,              # the teacher's folder (delt-squeeze --out DIR, or a make demo run folder); needed by the soft protocol
+                  teacher:str=None,              # the teacher: a folder (delt-squeeze --out DIR, a make demo run folder), torchvision:NAME, timm:NAME or FILE.pth@ARCH; needed by the soft protocol
+                  teacher_arch:str=None,         # the architecture of a --teacher FILE.pth (a state_dict, bare or under 'model')
+                  classes:str=None,              # the teacher's class order (a file, one per line, or a,b,c) when it is not the dataset's
                   images:str=None,               # the set: DIR with images/ + manifest.json, or DIR/<class>/*.png; a delt-pdd run: its last stage_P; required
                   student_arch:str='convnet3',   # the students' architecture (convnetD[_in][_dc], a timm or torchvision name)
                   eval_epochs:int=None,          # training epochs of each student (default: the preset's; 300)
@@ -677,10 +686,27 @@ def delt_evaluate(dataset:str='fashion_mnist',   # a dataset name (aliases such 
         baselines = Path(cache) if cache else cache_folder(v['cache_dir'], out)/'baselines'
         if teacher is not None:
             from delt.squeeze import teacher_folder
-            teacher = str(teacher_folder(teacher))
+            from delt.distill import teacher_spec
+            teacher = teacher_spec(teacher, teacher_arch) if is_foreign(teacher) else str(teacher_folder(teacher))
         if overwrite:
             for f in _EVAL_OUT: (Path(out)/f).unlink(missing_ok=True)
     with cli_errors(delt_evaluate, 'delt-evaluate'):
         return run_evaluation(dataset, teacher, images, v['student_arch'], v['eval_epochs'], seeds, out, protocol, random, mix, lr, batch_size,
                               lr_schedule, temperature, augment, eval_every, n_test, schedule, epochs_per_stage, str(baselines), data_root,
-                              device, progress and not quiet, v['eval_preset'], flip, context, hard_epochs, full_acc, ars, init_seed)
+                              device, progress and not quiet, v['eval_preset'], flip, context, hard_epochs, full_acc, ars, init_seed,
+                              classes=classes)
+
+# %% ../nbs/08_evaluate.ipynb #924710d3
+def evaluation_info(info, teacher_meta=None, manifest=None):
+    "`info` with the normalisation of an evaluation: the teacher's own, else the set's manifest's, else the dataset's."
+    if (teacher_meta or {}).get('mean'): return teacher_info(info, teacher_meta)
+    d = (manifest or {}).get('data') or {}
+    if d.get('mean') and d.get('std') and len(d['mean']) == info.channels:
+        return replace(info, mean=tuple(d['mean']), std=tuple(d['std']))
+    return info
+
+def with_info(data, info):
+    "A shallow copy of dataset `data` that normalises with `info`."
+    import copy
+    d = copy.copy(data); d.info = info
+    return d

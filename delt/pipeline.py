@@ -254,7 +254,7 @@ def stage_evaluate(cfg: RunConfig, train, test, set_dir, out, device, progress=T
     i = train.info
     m = dict(student=cfg.student_arch, protocol=ecfg.protocol, epochs=cfg.eval_epochs, seeds=seeds, ipc=ipc, n_images=len(data),
              n_test=len(test), config=asdict(ecfg), data=dict(name=i.name, size=i.size, channels=i.channels, mean=list(i.mean), std=list(i.std),
-             num_classes=i.num_classes, streamed=not isinstance(train, ImageTensors)), **dict.fromkeys(_ACC_KEYS + _CONTEXT_KEYS))
+             num_classes=i.num_classes, streamed=not isinstance(train, ImageTensors), test_view=i.test_view or None), **dict.fromkeys(_ACC_KEYS + _CONTEXT_KEYS))
     m['teacher_acc'] = evaluate(teacher, test, device=device); rows = []
     hc = hard_context_config(ecfg, cfg.student_arch, ipc, len(train.classes), len(data), train.info.name, cfg.hard_epochs)
     if cfg.eval_epochs > 0:
