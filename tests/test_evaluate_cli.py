@@ -88,7 +88,7 @@ def _pdd_run(root):                                                    # a delt-
     (peer, _drop_class, [], '9 class folders but the dataset has 10'),   # wrong class count
     (peer, _empty_class, [], 'have no images'),
     (peer, _junk, [], 'not images'),
-    (ours, _reorder, [], 'class list'),
+    (ours, _reorder, [], 'another class order'),
     (ours, _pdd_run, [], '/set/stage_2 (it holds every stage'),             # which folder to pass
     (ours, None, ['--student-arch', 'resnet181'], 'unknown architecture'),
     (ours, None, ['--dataset', 'fashon_mnist'], 'unknown dataset'),
