@@ -22,9 +22,9 @@ __all__ = ['FMNIST_CLASSES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'DATASETS', 'USER_
            'one_line_parse_errors', 'option_name', 'check_out', 'check_options', 'note', 'take_renamed', 'old',
            'negated', 'ImageTensors', 'from_tensors', 'normalize', 'denormalize', 'read_idx', 'load_idx_dataset',
            'load_cifar', 'official_test_view', 'load_tiny_imagenet', 'folder_classes', 'list_images', 'eval_view',
-           'ImageFolderData', 'file_list_key', 'dataset_key', 'load_image_folder', 'canonical_name', 'source_checkout',
-           'cache_dir', 'cache_root', 'file_lock', 'available_bytes', 'is_grey', 'detect_channels', 'folder_stats',
-           'infer_size', 'folder_info', 'dataset_info', 'get_dataset', 'batches']
+           'ImageFolderData', 'file_list_key', 'dataset_key', 'load_image_folder', 'class_difference', 'canonical_name',
+           'source_checkout', 'cache_dir', 'cache_root', 'file_lock', 'available_bytes', 'is_grey', 'detect_channels',
+           'folder_stats', 'infer_size', 'folder_info', 'dataset_info', 'get_dataset', 'batches']
 
 # %% ../nbs/01_data.ipynb #5c91f7d3
 FMNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
@@ -466,6 +466,18 @@ def load_image_folder(root, split, info):
 
 for _n, _k, _f in [('imagenette', 10, 'imagenette2'), ('imagewoof', 10, 'imagewoof2'), ('imagenet100', 100, 'imagenet100'), ('imagenet1k', 1000, 'imagenet')]:
     register_dataset(DatasetInfo(_n, 224, 3, IMAGENET_MEAN, IMAGENET_STD, _k, load_image_folder, folder=_f, randaug=(6, 2), in_memory=False))
+
+# %% ../nbs/01_data.ipynb #181fdce0
+def _first_names(cs, k=4): return ', '.join(map(str, cs[:k])) + (', …' if len(cs) > k else '')
+
+def class_difference(ours, theirs, who):
+    "How the class list `ours` (of `who`: 'teacher', 'set') differs from the dataset's `theirs`, in words; None if equal."
+    ours, theirs = list(ours), list(theirs)
+    if ours == theirs: return None
+    if len(ours) != len(theirs):
+        return f'{len(ours)} classes ({_first_names(ours)}) and this dataset has {len(theirs)} ({_first_names(theirs)})'
+    i = next(i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b)
+    return f'other classes or another class order (class {i} is {ours[i]!r} for the {who}, {theirs[i]!r} here)'
 
 # %% ../nbs/01_data.ipynb #789037d9
 FOLDER_IN_MEMORY_MB = 2048

@@ -112,14 +112,10 @@ def _non_images(dirs):
 def _check_manifest(m, root, info, classes):
     if m.get('dataset') != info.name:
         raise SetError(f"{root} was distilled from {m.get('dataset')!r}, not {info.name!r}: pass --dataset {m.get('dataset')}")
-    s, d = list(m.get('classes', [])), list(classes)
-    if s == d: return
-    if len(s) != len(d): what = f'{len(s)} classes and {info.name} has {len(d)}'
-    else:
-        i = next(i for i, (a, b) in enumerate(zip(s, d)) if a != b)
-        what = f'another class order: class {i} is {s[i]!r} in the set and {d[i]!r} in {info.name}'
+    what = class_difference(m.get('classes', []), classes, 'set')
+    if what is None: return
     raise SetError(f"{root} holds {what}, so its labels would be wrong: evaluate it with the dataset it was distilled "
-                   f"from, or re-export it in {info.name}'s class order")
+                   f"from ({m['dataset']}), or re-export it in this dataset's class order")
 
 def _manifest_items(root, m, info, classes):
     _check_manifest(m, root, info, classes)

@@ -109,15 +109,9 @@ def save_teacher(model, meta, out, name='teacher'):
 class CheckpointError(ValueError):
     "A teacher checkpoint that is missing, truncated, corrupt or for other classes; the message says what to do."
 
-def _names(cs, k=4): return ', '.join(map(str, cs[:k])) + (', …' if len(cs) > k else '')
-
 def _check_classes(meta, classes, where):
-    t, d = list(meta['classes']), list(classes) if classes is not None else None
-    if d is None or t == d: return
-    if len(t) != len(d): what = f'{len(t)} classes ({_names(t)}) and this dataset has {len(d)} ({_names(d)})'
-    else:
-        i = next(i for i, (a, b) in enumerate(zip(t, d)) if a != b)
-        what = f'other classes or another class order (class {i} is {t[i]!r} for the teacher, {d[i]!r} here)'
+    what = None if classes is None else class_difference(meta['classes'], classes, 'teacher')
+    if what is None: return
     raise ValueError(f'{where} was trained on {what}: its predictions would name the wrong classes. Use the dataset it was '
                      f'trained on ({meta.get("dataset", "see its teacher.json")}), or train a teacher on this one with delt-squeeze')
 
