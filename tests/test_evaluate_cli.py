@@ -25,12 +25,16 @@ def ours(root, real):
     (root/'manifest.json').write_text(json.dumps(dict(dataset='fashion_mnist', classes=classes, ipc=IPC, images=rows)))
     return root
 
+def class_folders(root, real, folder, name):
+    "The real images as RGB files `root/folder(c)/name(c, j)`: a set in a layout without a manifest."
+    for c, ims in enumerate(real[0]):
+        (root/folder(c)).mkdir(parents=True)
+        for j, a in enumerate(ims): Image.fromarray(a).convert('RGB').save(root/folder(c)/name(c, j))
+    return root
+
 def peer(root, real):
     "A peer's layout: no manifest, class folders named by the peer (sorted = class order)."
-    for c, ims in enumerate(real[0]):
-        (root/f'class{c:02d}').mkdir(parents=True)
-        for j, a in enumerate(ims): Image.fromarray(a).convert('RGB').save(root/f'class{c:02d}'/f'{j}.png')
-    return root
+    return class_folders(root, real, lambda c: f'class{c:02d}', lambda c, j: f'{j}.png')
 
 def evaluate_args(teacher, images, out, *extra, cache=None):
     return ['--dataset', 'fashion_mnist', '--teacher', teacher, '--images', images, '--student-arch', 'convnet3', '--eval-epochs', '2',
@@ -161,10 +165,7 @@ def mtt_set(root, real, lr=0.02):
 
 def official_folder(root, real):
     "The SRe2L/CDA/DELT layout: new<class:03d>/class<class:03d>_id<i:03d>.jpg."
-    for c, ims in enumerate(real[0]):
-        (root/f'new{c:03d}').mkdir(parents=True)
-        for j, a in enumerate(ims): Image.fromarray(a).convert('RGB').save(root/f'new{c:03d}'/f'class{c:03d}_id{j:03d}.jpg')
-    return root
+    return class_folders(root, real, lambda c: f'new{c:03d}', lambda c, j: f'class{c:03d}_id{j:03d}.jpg')
 
 def test_published_sets_are_evaluated_next_to_random_real(tmp_path, teacher, real):
     "A set in MTT's tensor files and one in DELT's JPEG folders: read, described in one note, reported beside random real."
