@@ -469,7 +469,6 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'delt.pipeline._cpu_name': ('pipeline.html#_cpu_name', 'delt/pipeline.py'),
                                'delt.pipeline._msg': ('pipeline.html#_msg', 'delt/pipeline.py'),
                                'delt.pipeline._params_help': ('pipeline.html#_params_help', 'delt/pipeline.py'),
-                               'delt.pipeline._pm': ('pipeline.html#_pm', 'delt/pipeline.py'),
                                'delt.pipeline._safe': ('pipeline.html#_safe', 'delt/pipeline.py'),
                                'delt.pipeline.cache_path': ('pipeline.html#cache_path', 'delt/pipeline.py'),
                                'delt.pipeline.check_config': ('pipeline.html#check_config', 'delt/pipeline.py'),

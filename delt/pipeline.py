@@ -17,6 +17,7 @@ from .recover import parse_bytes
 from .evaluate import (EvalConfig, resolve_config, evaluate_set, evaluate_seeds, random_baseline, baseline_key, random_subset,
                            seeds_for, summarize, load_distilled, set_ipc, tidy_rows, write_report, spaced_subset, PROTOCOL_PRESETS,
                            protocol_preset, evaluate_in_context, hard_context_config, context_lines, CONTEXT_GROUPS)
+from .evaluate import _pm   # one '± over seeds' formatter (one seed: no '± 0.00')
 from .metrics import diversity
 from .viz import class_grid
 from fastcore.script import call_parse
@@ -352,16 +353,13 @@ def run(cfg, progress=True) -> dict:
     return m
 
 # %% ../nbs/12_pipeline.ipynb #f2bbbaa0
-def _pm(m, k, unit=' %'):
-    return 'n/a' if m.get(k + '_mean') is None else f"{m[k + '_mean']:.2f} ± {m[k + '_std']:.2f}{unit}"
-
 def summary(m) -> str:
     "A few lines saying where a run's outputs are and what it measured."
     t = 'n/a' if m.get('teacher_acc') is None else f"{m['teacher_acc']:.2f} %"
     st = ', '.join(f"{k} {v['seconds']:.0f} s" + (' (cached)' if v.get('cached') else '') for k, v in m['stages'].items())
     return '\n'.join([
         f"{m['method']} on {m['dataset']}, IPC {m['ipc']} ({m['n_images']} images); student {m['student_arch']}, {m['protocol']} "
-        f"protocol, {m['eval_epochs']} epochs, {len(m['seeds'])} seed(s), {m['n_test']} test images",
+        f"protocol, {m['eval_epochs']} epochs, {len(m['seeds'])} seed{'s' * (len(m['seeds']) != 1)}, {m['n_test']} test images",
         f"  distilled set : final {_pm(m, 'acc_final')} (best {_pm(m, 'acc_best')})",
         f"  random real   : final {_pm(m, 'random_acc_final')} (best {_pm(m, 'random_acc_best')})",
         f"  teacher       : {t} ({m['teacher_arch']})",
