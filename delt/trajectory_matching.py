@@ -376,7 +376,11 @@ class TrajectoryMatching(Base):
         self.cfg, self.recipe = cfg, recipe
     def prepare(self, info, n, teacher):
         "The settings for `n` new images per class (the published recipe unless one was named), checked."
-        if self.cfg is None: self.use_recipe(default_recipe(info.name, n))
+        if self.cfg is None:
+            self.use_recipe(default_recipe(info.name, n))
+            if not any(f in canonical_name(info.name) for f in ('cifar', 'tiny')):   # no recipe of its own was published
+                note('delt', f"{info.name} has no published MTT recipe: using {self.recipe} (CIFAR-10's"
+                             f"{', ZCA on' if self.ecfg.zca else ''}); name another with --recipe")
         check_windows(self.cfg, self.ecfg.epochs)
         if self.transition not in MTT_TRANSITIONS: raise ValueError(f'transition must be one of {MTT_TRANSITIONS}, not {self.transition!r}')
         if self.transition_epochs < 0: raise ValueError(f'transition epochs must be ≥ 0, got {self.transition_epochs}')
