@@ -173,12 +173,11 @@ class SetWriter:
         if self.dir.exists() and (not rj.exists() or load_json(rj).get('run') != self.run): shutil.rmtree(self.dir)
         (self.dir/'_waves').mkdir(parents=True, exist_ok=True); save_json(dict(run=self.run), rj)
     def _records(self, key=None):
-        out = []
+        "The wave records (of run part `key`), one at a time: together they hold the whole set's initial images."
         for f in sorted((self.dir/'_waves').glob('*.pt')):
             try: r = torch.load(f, weights_only=True)
             except Exception: continue
-            if key is None or r['key'] == key: out.append(r)
-        return out
+            if key is None or r['key'] == key: yield r
     def done(self, key):
         "(batches, history, count) of the waves of run part `key` already written."
         return [(r['batches'], r['hist'], r['count']) for r in self._records(key)]
@@ -191,11 +190,10 @@ class SetWriter:
     def finish(self, manifest, history):
         "extras.pt, images/ (the partial folder renamed) and, last, manifest.json."
         (self.out/'manifest.json').unlink(missing_ok=True)
-        n, recs, init = self.k * self.ipc, self._records(), None
-        shape = recs[0]['init'].shape[1:] if recs else None
-        if recs and n * math.prod(shape) <= EXTRAS_INIT_BYTES:
+        n, shape, init = self.k * self.ipc, (self.info.channels, self.info.size, self.info.size), None
+        if n * math.prod(shape) <= EXTRAS_INIT_BYTES:           # memory of a large set stays bounded: no initial images kept
             init = torch.zeros(n, *shape, dtype=torch.uint8)
-            for r in recs: init[r['rows']] = r['init']
+            for r in self._records(): init[r['rows']] = r['init']
             init = init.view(self.k, self.ipc, *shape)
         with atomic_path(self.out/'extras.pt') as tmp: torch.save(dict(init=init, history=history), tmp)
         shutil.rmtree(self.dir/'_waves'); (self.dir/'run.json').unlink()
