@@ -22,7 +22,7 @@ from .dsa import dsa, DSA_STRATEGY
 from .metrics import dd_ranking
 from .distributed import setup, agree, is_main, shard, gather, world
 from .sets import (SetError, set_format, set_layout, set_header, map_class_folders, set_items, read_images, load_distilled,
-                       set_ipc, save_set, FloatImages)   # moved to 07a_sets; still importable from here
+                       set_ipc, save_set, FloatImages)   # moved to 05a_sets; still importable from here
 _all_ = ['SetError', 'set_layout', 'map_class_folders', 'set_items', 'read_images', 'load_distilled', 'set_ipc', 'save_set']
 
 # %% auto #0

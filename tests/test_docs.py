@@ -106,9 +106,9 @@ def test_notebook_missing_from_sidebar_fails(nbs_copy):
 
 def test_sidebar_entry_without_a_page_fails(nbs_copy):
     before = docs.check_docs(nbs_copy, process=False)
-    (nbs_copy/'11_viz.ipynb').unlink()
+    (nbs_copy/'05b_viz.ipynb').unlink()
     probs = [p for p in docs.check_sidebar(nbs_copy) if p not in before]
-    assert probs == ['sidebar.yml lists 11_viz.ipynb, which is not a page of nbs/ (run `python tools/docs.py sidebar`)'], probs
+    assert probs == ['sidebar.yml lists 05b_viz.ipynb, which is not a page of nbs/ (run `python tools/docs.py sidebar`)'], probs
 
 @pytest.mark.parametrize('link', ['[the recovery](06_recovr.ipynb)', '[x](recovr.html)', '[x](../outside.md)',
                                   '![grid](figures/missing.png)', '[x](experiments/nothing.ipynb#top)', '[r]: 06_recover.ipnb'])
@@ -150,13 +150,13 @@ def test_preprocessing_failure_fails(tmp_path):
     assert (tmp_path/'out'/'index.ipynb').exists() and not (tmp_path/'out'/'01_bad.ipynb').exists()
 
 def test_sidebar_order(tmp_path):
-    for p in ['tutorial.ipynb', 'index.ipynb', '10_metrics.ipynb', '06a_distill.ipynb', '06_recover.ipynb', '00_core.ipynb',
+    for p in ['tutorial.ipynb', 'index.ipynb', '07a_metrics.ipynb', '06a_distill.ipynb', '06_recover.ipynb', '00_core.ipynb',
               'experiments/report.ipynb', 'experiments/bench_x.ipynb', 'experiments/distill.ipynb', 'experiments/zzz.ipynb',
               'experiments/pdd.ipynb', 'faq.qmd', '_proc/99_skip.ipynb', '.ipynb_checkpoints/skip.ipynb', 'notes.md']:
         (tmp_path/p).parent.mkdir(parents=True, exist_ok=True); (tmp_path/p).write_text('{}')
     assert docs.sidebar_sections(tmp_path) == {
         'Guide': ['index.ipynb', 'tutorial.ipynb', 'faq.qmd'],
-        'Library': ['00_core.ipynb', '06_recover.ipynb', '06a_distill.ipynb', '10_metrics.ipynb'],
+        'Library': ['00_core.ipynb', '06_recover.ipynb', '06a_distill.ipynb', '07a_metrics.ipynb'],
         'Experiments': ['experiments/distill.ipynb', 'experiments/pdd.ipynb', 'experiments/report.ipynb',
                         'experiments/bench_x.ipynb', 'experiments/zzz.ipynb']}
 
