@@ -11,7 +11,8 @@ import torch
 from delt.core import *
 from delt.data import get_dataset
 from delt.models import create_model
-from delt.relabel import OnlineLabels, StoredLabels, aug_spec, store_labels, storage_bytes, apply_aug, plan_epoch
+from delt.relabel import OnlineLabels, StoredLabels, store_labels, storage_bytes
+from delt.augment import aug_spec, apply_aug, plan_epoch
 from delt.evaluate import EvalConfig, resolve_config, make_optimizer, soft_epoch, random_subset
 
 def timed_epochs(make_source, data, cfg, student, epochs, start):

@@ -28,7 +28,8 @@ class Launch:
     backend: str = 'gloo'          # nccl when the device is a GPU
 
 def launch_env(env=None, device=None, cuda=None) -> Launch:
-    "This process's place from the launcher's environment `env` (default `os.environ`); `device` None: CUDA if there (cuda:LOCAL_RANK in a job), else CPU."
+    """This process's place from the launcher's environment `env` (default `os.environ`); `device` None: CUDA if there
+    (cuda:LOCAL_RANK in a job), else CPU."""
     env = os.environ if env is None else env
     cuda = torch.cuda.is_available() if cuda is None else cuda
     rank, world, local = (int(env.get(k, d)) for k, d in (('RANK', 0), ('WORLD_SIZE', 1), ('LOCAL_RANK', 0)))
@@ -48,13 +49,17 @@ def teardown():
     if dist.is_available() and dist.is_initialized(): dist.destroy_process_group()
 
 def setup(device=None) -> Launch:
-    "Join the `torchrun` job this process was started in (once), or, without one, describe the single process; returns its `Launch`."
+    """Join the `torchrun` job this process was started in (once), or, without one, describe the single process; returns
+    its `Launch`."""
     l = launch_env(device=device)
     if l.world > 1 and not dist.is_initialized():
         if l.device.type == 'cuda': torch.cuda.set_device(l.device)
-        store, r, w = next(dist.rendezvous('env://', timeout=timeout()))   # the launcher's store, keys of this attempt only:
-        attempt = os.environ.get('TORCHELASTIC_RESTART_COUNT', '0')         # a restarted job must not meet the dead one's addresses
-        dist.init_process_group(l.backend, store=dist.PrefixStore(f'delt/attempt{attempt}', store), rank=r, world_size=w, timeout=timeout())
+        # the launcher's store, keys of this attempt only:
+        store, r, w = next(dist.rendezvous('env://', timeout=timeout()))
+        # a restarted job must not meet the dead one's addresses
+        attempt = os.environ.get('TORCHELASTIC_RESTART_COUNT', '0')
+        dist.init_process_group(l.backend, store=dist.PrefixStore(f'delt/attempt{attempt}', store), rank=r,
+                                world_size=w, timeout=timeout())
         atexit.register(teardown)
     return l
 
@@ -84,7 +89,8 @@ def shard(items, r=None, w=None) -> list:
     return list(items)[r::w]
 
 def balance(costs, w=None) -> list:
-    "The rank of each item of cost `costs` out of `w`: largest first, each to the least-loaded rank (ties: lower rank, lower index)."
+    """The rank of each item of cost `costs` out of `w`: largest first, each to the least-loaded rank (ties: lower rank,
+    lower index)."""
     w = world() if w is None else w
     load, owner = [0] * w, [0] * len(costs)
     for i in sorted(range(len(costs)), key=lambda i: (-costs[i], i)):
@@ -94,7 +100,8 @@ def balance(costs, w=None) -> list:
 def note_idle(n, what='items'):
     "One line on stderr from rank 0 when the job has more ranks than `n` `what`: the rest are idle."
     if world() > n and is_main():
-        print(f'note: {world()} ranks for {n} {what}: {world() - n} idle, waiting for the others', file=sys.stderr, flush=True)
+        print(f'note: {world()} ranks for {n} {what}: {world() - n} idle, waiting for the others', file=sys.stderr,
+              flush=True)
 
 # %% ../nbs/01a_distributed.ipynb #ab92005f
 def gather(obj) -> list:
@@ -115,7 +122,8 @@ def _comm_device():
     return torch.device('cuda', torch.cuda.current_device()) if dist.get_backend() == 'nccl' else torch.device('cpu')
 
 def share_rows(x, owner, chunk_bytes=1 << 28):
-    "Fill every row i of `x` (N, …) with rank `owner[i]`'s (bits unchanged; owner −1: left as is) on every rank; returns `x`."
+    """Fill every row i of `x` (N, …) with rank `owner[i]`'s (bits unchanged; owner −1: left as is) on every rank;
+    returns `x`."""
     if world() == 1: return x
     owner, dev = torch.as_tensor(owner), _comm_device()
     step = max(1, chunk_bytes // max(1, x[0].numel() * x.element_size()))
@@ -130,7 +138,8 @@ def main_only(fn, *args, what='this stage', **kw):
     if world() == 1: return fn(*args, **kw)
     out = None
     if is_main():
-        print(f'note: {what} runs on rank 0 only; the other {world() - 1} ranks wait for it', file=sys.stderr, flush=True)
+        print(f'note: {what} runs on rank 0 only; the other {world() - 1} ranks wait for it', file=sys.stderr,
+              flush=True)
         with local(): out = fn(*args, **kw)
     return broadcast(out)
 
@@ -141,7 +150,8 @@ def in_console_script() -> bool:
     return getattr(f, '__module__', '').startswith('delt.')
 
 def refuse(msg, together=False):
-    "A user mistake: `prog: error: msg` on stderr and exit 2 inside a delt console script, else `UserError`; `together`: every rank refuses, rank 0 says it once."
+    """A user mistake: `prog: error: msg` on stderr and exit 2 inside a delt console script, else `UserError`;
+    `together`: every rank refuses, rank 0 says it once."""
     if not in_console_script(): raise UserError(msg)
     if not together or is_main(): print(f'{Path(sys.argv[0]).name}: error: {msg}', file=sys.stderr, flush=True)
     if together: barrier()                       # nobody exits (and gets the job stopped) before rank 0 has said why
@@ -158,11 +168,14 @@ def _flat(d, pre=''):
     return out
 
 def disagreement(per_rank) -> str | None:
-    "The first difference between the ranks' argument dicts `per_rank` (rank order; nested dicts compared key by key), as a sentence; None if they agree."
+    """The first difference between the ranks' argument dicts `per_rank` (rank order; nested dicts compared key by key),
+    as a sentence; None if they agree."""
     per_rank = [_flat(a) for a in per_rank]; ref = per_rank[0]
     for r, a in enumerate(per_rank[1:], 1):
         keys = [k for k in sorted(set(ref) | set(a)) if ref.get(k) != a.get(k)]
-        if keys: return f'rank {r} was started with {keys[0]}={a.get(keys[0])!r} but rank 0 with {keys[0]}={ref.get(keys[0])!r}'
+        if keys:
+            return (f'rank {r} was started with {keys[0]}={a.get(keys[0])!r} but rank 0 with '
+                    f'{keys[0]}={ref.get(keys[0])!r}')
     return None
 
 def agree(args: dict, what='arguments'):
@@ -170,7 +183,8 @@ def agree(args: dict, what='arguments'):
     if world() == 1: return
     a = _jsonable(args); fps = gather(fingerprint(a))
     if len(set(fps)) == 1: return
-    refuse(f'the ranks of this torchrun job disagree on the {what}: {disagreement(gather(a))}; start every rank with the same command', together=True)
+    refuse(f'the ranks of this torchrun job disagree on the {what}: {disagreement(gather(a))}; start every rank with '
+           'the same command', together=True)
 
 # %% ../nbs/01a_distributed.ipynb #3576639b
 def per_rank(path):

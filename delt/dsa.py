@@ -51,7 +51,8 @@ def _randint(lo, hi, n, g): return torch.randint(lo, hi, (n,), generator=g)
 def _draw_family(f, n, size, cfg, g):
     h, w = size
     if f == 'color':
-        return dict(brightness=(torch.rand(n, generator=g) - 0.5) * cfg.brightness, saturation=torch.rand(n, generator=g) * cfg.saturation,
+        return dict(brightness=(torch.rand(n, generator=g) - 0.5) * cfg.brightness,
+                    saturation=torch.rand(n, generator=g) * cfg.saturation,
                     contrast=torch.rand(n, generator=g) + cfg.contrast)
     if f == 'crop':
         rh, rw = int(h * cfg.ratio_crop_pad + 0.5), int(w * cfg.ratio_crop_pad + 0.5)
@@ -69,7 +70,8 @@ def _draw_family(f, n, size, cfg, g):
     raise ValueError(f'unknown DSA family {f!r}')
 
 def draw_dsa(n, size, strategy=DSA_STRATEGY, generator=None, mode='single', shared=False, cfg=DSAConfig()) -> DSAParams:
-    "Draw DSA parameters for up to `n` images of side(s) `size` (one shared row with `shared`); `mode` single | multiple."
+    """Draw DSA parameters for up to `n` images of side(s) `size` (one shared row with `shared`); `mode` single |
+    multiple."""
     fams = parse_strategy(strategy)
     if mode not in ('single', 'multiple'): raise ValueError(f"DSA mode must be 'single' or 'multiple', not {mode!r}")
     if mode == 'single' and fams: fams = (fams[int(torch.randint(len(fams), (1,), generator=generator))],)
@@ -91,11 +93,13 @@ def dsa_translate(x, shift):
     n, _, h, w = x.shape; shift = shift.to(x.device)
     r = torch.arange(h, device=x.device) + shift[:, :1]; c = torch.arange(w, device=x.device) + shift[:, 1:]
     ok = ((r >= 0) & (r < h))[:, :, None] & ((c >= 0) & (c < w))[:, None, :]
-    out = x[torch.arange(n, device=x.device)[:, None, None], :, r.clamp(0, h - 1)[:, :, None], c.clamp(0, w - 1)[:, None, :]]
+    out = x[torch.arange(n, device=x.device)[:, None, None], :, r.clamp(0, h - 1)[:, :, None],
+            c.clamp(0, w - 1)[:, None, :]]
     return out.permute(0, 3, 1, 2) * ok[:, None].to(x.dtype)
 
 def dsa_cutout(x, box):
-    "Zero rows [top, bottom) × cols [left, right) of image i, `box[i]` = (top, left, bottom, right), clipped to the image."
+    """Zero rows [top, bottom) × cols [left, right) of image i, `box[i]` = (top, left, bottom, right), clipped to the
+    image."""
     _, _, h, w = x.shape; box = box.to(x.device)
     r, c = torch.arange(h, device=x.device), torch.arange(w, device=x.device)
     rin = (r >= box[:, :1]) & (r < box[:, 2:3]); cin = (c >= box[:, 1:2]) & (c < box[:, 3:4])
@@ -106,7 +110,8 @@ def dsa_flip(x, flip):
     return torch.where(flip.to(x.device).view(-1, 1, 1, 1), x.flip(3), x)
 
 def dsa_affine(x, theta):
-    "Resample each image on the grid of its 2×3 affine matrix (bilinear, zeros outside; ±1 are the corner pixels' centres)."
+    """Resample each image on the grid of its 2×3 affine matrix (bilinear, zeros outside; ±1 are the corner pixels'
+    centres)."""
     grid = F.affine_grid(theta.to(x.device, x.dtype), list(x.shape), align_corners=True)
     return F.grid_sample(x, grid, mode='bilinear', padding_mode='zeros', align_corners=True)
 
@@ -128,7 +133,8 @@ _OPS = {'color': lambda x, v: dsa_color(x, v['brightness'], v['saturation'], v['
 
 def _rows(v, n, shared):
     if shared: return v[:1].expand(n, *v.shape[1:])
-    if len(v) < n: raise ValueError(f'DSA parameters were drawn for {len(v)} images, the batch has {n}: draw them for the larger batch')
+    if len(v) < n: raise ValueError(f'DSA parameters were drawn for {len(v)} images, the batch has {n}: draw them for '
+                                    'the larger batch')
     return v[:n]
 
 def apply_dsa(x, p: DSAParams):
@@ -138,7 +144,8 @@ def apply_dsa(x, p: DSAParams):
 
 # %% ../nbs/07b_dsa.ipynb #b8a8d005
 def dsa(x, generator=None, strategy=DSA_STRATEGY, mode='single', cfg=DSAConfig()):
-    "DSA of one batch: parameters drawn per image with `generator`; also the hard protocol's `augment(x, generator)` hook."
+    """DSA of one batch: parameters drawn per image with `generator`; also the hard protocol's `augment(x, generator)`
+    hook."""
     return apply_dsa(x, draw_dsa(len(x), x.shape[-2:], strategy, generator, mode, False, cfg))
 
 def siamese_dsa(*xs, generator=None, strategy=DSA_STRATEGY, mode='single', cfg=DSAConfig()):

@@ -17,6 +17,7 @@ from .models import *
 from .squeeze import evaluate, load_teacher, augment_batch
 from .distill import load_any_teacher
 from .teachers import teacher_info, is_foreign
+from .augment import *
 from .relabel import *
 from .dsa import dsa, DSA_STRATEGY
 from .metrics import dd_ranking

@@ -25,7 +25,8 @@ class ConvNet(nn.Module):
         super().__init__()
         layers, c, s = [], in_chans, im_size + 2 * (first_padding - 1)
         for d in range(depth):
-            layers += [nn.Conv2d(c, width, 3, padding=first_padding if d == 0 else 1), _norm(norm, width), nn.ReLU(inplace=True), nn.AvgPool2d(2)]
+            layers += [nn.Conv2d(c, width, 3, padding=first_padding if d == 0 else 1), _norm(norm, width),
+                       nn.ReLU(inplace=True), nn.AvgPool2d(2)]
             c, s = width, s // 2
         if s < 1: raise ValueError(f'ConvNet-{depth} needs images of at least {2**depth} px, got {im_size}')
         self.features, self.classifier = nn.Sequential(*layers), nn.Linear(width * s * s, num_classes)
@@ -56,7 +57,8 @@ def small_image_stem(model):
     _set_module(model, name, new)
     for attr in ('maxpool',):
         if isinstance(getattr(model, attr, None), nn.MaxPool2d): setattr(model, attr, nn.Identity())
-    if isinstance(getattr(getattr(model, 'features', None), 'pool0', None), nn.MaxPool2d): model.features.pool0 = nn.Identity()
+    if isinstance(getattr(getattr(model, 'features', None), 'pool0', None), nn.MaxPool2d):
+        model.features.pool0 = nn.Identity()
     return model
 
 # %% ../nbs/02_models.ipynb #ac1b014f
@@ -65,14 +67,17 @@ def _convnet_kwargs(name):
     dc = suffix == 'dc' or suffix.endswith('_dc')
     if dc: suffix = suffix[:-2].rstrip('_')
     if base.startswith('convnet') and base[7:] in ('3', '4', '5', '6') and suffix in ('', 'in', 'nn'):
-        return dict(depth=int(base[7:]), norm={'': 'batch', 'in': 'instance', 'nn': 'none'}[suffix], **({'first_padding': 'dc'} if dc else {}))
+        return dict(depth=int(base[7:]), norm={'': 'batch', 'in': 'instance', 'nn': 'none'}[suffix],
+                    **({'first_padding': 'dc'} if dc else {}))
 
 def _tv_names(): return set(torchvision.models.list_models(module=torchvision.models))
 
 def check_arch(name):
     "Raise a clear error if `name` is not an architecture the factory knows."
     if _convnet_kwargs(name) or timm.is_model(name) or name in _tv_names(): return name
-    known = list(dict.fromkeys([f'convnet{d}{s}' for d in range(3, 7) for s in ('', '_in', '_in_dc')] + timm.list_models() + sorted(_tv_names())))   # timm and torchvision share names: each once
+    # timm and torchvision share names: each once
+    known = list(dict.fromkeys([f'convnet{d}{s}' for d in range(3, 7) for s in ('', '_in', '_in_dc')]
+                               + timm.list_models() + sorted(_tv_names())))
     close = difflib.get_close_matches(name, known, n=4)
     raise KeyError(f'unknown architecture {name!r}' + (f'; did you mean {close}?' if close else '') +
                    ' (convnetD[_in][_dc], any timm.list_models() name, or a torchvision.models name)')
@@ -80,7 +85,9 @@ def check_arch(name):
 def _tv_in_chans(model, in_chans):
     name, conv = _first_conv(model)
     if conv.in_channels != in_chans:
-        _set_module(model, name, nn.Conv2d(in_chans, conv.out_channels, conv.kernel_size, conv.stride, conv.padding, bias=conv.bias is not None))
+        _set_module(model, name,
+                    nn.Conv2d(in_chans, conv.out_channels, conv.kernel_size, conv.stride, conv.padding,
+                              bias=conv.bias is not None))
     return model
 
 def create_model(name, num_classes=10, in_chans=3, im_size=32, small=None, **kwargs):
@@ -89,8 +96,10 @@ def create_model(name, num_classes=10, in_chans=3, im_size=32, small=None, **kwa
     if (ck := _convnet_kwargs(name)):
         if ck.get('first_padding') == 'dc': ck['first_padding'] = dc_padding(in_chans, im_size)
         return ConvNet(num_classes=num_classes, in_chans=in_chans, im_size=im_size, **{**ck, **kwargs})
-    if timm.is_model(name): model = timm.create_model(name, pretrained=False, num_classes=num_classes, in_chans=in_chans, **kwargs)
-    else: model = _tv_in_chans(torchvision.models.get_model(name, weights=None, num_classes=num_classes, **kwargs), in_chans)
+    if timm.is_model(name):
+        model = timm.create_model(name, pretrained=False, num_classes=num_classes, in_chans=in_chans, **kwargs)
+    else: model = _tv_in_chans(torchvision.models.get_model(name, weights=None, num_classes=num_classes, **kwargs),
+                               in_chans)
     if small if small is not None else im_size <= 64: small_image_stem(model)
     return model
 

@@ -17,16 +17,20 @@ __all__ = ['check_mosaic', 'mosaic', 'real_init', 'noise_init', 'clamp_pixels', 
 # %% ../nbs/05_mosaic.ipynb #c3a49a64
 def check_mosaic(k, size):
     "k must be 1..5 and divide the image size."
-    if not 1 <= k <= 5 or size % k: raise ValueError(f'mosaic k={k} must be in 1..5 and divide the image size {size} (cells of size/k px)')
+    if not 1 <= k <= 5 or size % k: raise ValueError(f'mosaic k={k} must be in 1..5 and divide the image size {size} '
+                                                     '(cells of size/k px)')
     return k
 
 def mosaic(patches, ipc, k, size):
-    "Images (ipc, C, size, size) from ranked `patches` (≥ ipc·k², C, h, w, floats); cell c of image j = patch c·ipc + j."
+    """Images (ipc, C, size, size) from ranked `patches` (≥ ipc·k², C, h, w, floats); cell c of image j = patch c·ipc +
+    j."""
     check_mosaic(k, size)
-    if len(patches) < ipc * k * k: raise ValueError(f'a {k}×{k} mosaic of {ipc} images needs {ipc*k*k} patches per class, got {len(patches)}')
+    if len(patches) < ipc * k * k: raise ValueError(f'a {k}×{k} mosaic of {ipc} images needs {ipc*k*k} patches per '
+                                                    f'class, got {len(patches)}')
     cell = size // k
     p = patches[:ipc * k * k].float()
-    if p.shape[-1] != cell or p.shape[-2] != cell: p = F.interpolate(p, size=(cell, cell), mode='bilinear', align_corners=False, antialias=True)
+    if p.shape[-1] != cell or p.shape[-2] != cell:
+        p = F.interpolate(p, size=(cell, cell), mode='bilinear', align_corners=False, antialias=True)
     p = p.view(k, k, ipc, -1, cell, cell)                        # (row, col, image, C, h, w)
     return p.permute(2, 3, 0, 4, 1, 5).reshape(ipc, -1, size, size)
 
@@ -35,7 +39,9 @@ def real_init(data, order, ipc, k=1, crops=None):
     "Normalised initial images (classes, ipc, C, H, W) from ranked dataset indices (or ready `crops` in [0,1])."
     size, out = data.info.size, []
     for c in range(len(crops if crops is not None else order)):
-        p = crops[c] if crops is not None else official_view(torch.stack([data[int(i)][0] for i in order[c][:ipc * k * k]]), data.info).float().div(255)
+        p = (crops[c] if crops is not None
+             else official_view(torch.stack([data[int(i)][0] for i in order[c][:ipc * k * k]]),
+                                data.info).float().div(255))
         out.append(normalize(mosaic(p, ipc, k, size), data.info))
     return torch.stack(out)
 
@@ -48,12 +54,14 @@ def noise_init(num_classes, ipc, info, seed=0):
 def clamp_pixels(x, info):
     "Clamp each channel of normalised images to the range of real pixels [(0−mean)/std, (1−mean)/std]."
     shape = (-1, 1, 1)
-    m = torch.tensor(info.mean, device=x.device, dtype=x.dtype).view(shape); s = torch.tensor(info.std, device=x.device, dtype=x.dtype).view(shape)
+    m = torch.tensor(info.mean, device=x.device, dtype=x.dtype).view(shape)
+    s = torch.tensor(info.std, device=x.device, dtype=x.dtype).view(shape)
     return torch.maximum(torch.minimum(x, (1 - m) / s), (0 - m) / s)
 
 # %% ../nbs/05_mosaic.ipynb #b180fd44
 class LazyInit:
-    "Initial images decoded on demand: `rows(idx)` gives the normalised images of flat rows c·ipc + j; `shape` and `key` as a tensor's."
+    """Initial images decoded on demand: `rows(idx)` gives the normalised images of flat rows c·ipc + j; `shape` and
+    `key` as a tensor's."""
     def __init__(self, shape, fn, key): self.shape, self.fn, self.key = torch.Size(shape), fn, key
     def rows(self, idx):
         "The images of flat rows `idx`."
@@ -70,19 +78,22 @@ def decode(data, idx, workers=None):
     return torch.cat([x for x, _ in batches(data.subset(idx), max(1, -(-len(idx) // max(1, w))), workers=w)])
 
 def real_rows(data, order, ipc, k, idx):
-    "Rows `idx` (c·ipc + j) of `real_init(data, order, ipc, k)`, decoding only their k² patches each (folders: by workers)."
+    """Rows `idx` (c·ipc + j) of `real_init(data, order, ipc, k)`, decoding only their k² patches each (folders: by
+    workers)."""
     src = [int(order[int(r) // ipc][cell * ipc + int(r) % ipc]) for cell in range(k * k) for r in idx]
     p = official_view(decode(data, src), data.info).float().div(255)
     return normalize(mosaic(p, len(idx), k, data.info.size), data.info)
 
 def lazy_real_init(data, order, ipc, k=1):
     "`real_init` as a `LazyInit`."
-    key = fingerprint(dict(dataset=data.info.name, n=len(data), ipc=ipc, k=k, order=[o[:ipc * k * k].tolist() for o in order]))
+    key = fingerprint(dict(dataset=data.info.name, n=len(data), ipc=ipc, k=k,
+                           order=[o[:ipc * k * k].tolist() for o in order]))
     return LazyInit((len(order), ipc, data.info.channels, data.info.size, data.info.size),
                     lambda idx: real_rows(data, order, ipc, k, idx), key)
 
 def noise_rows(info, ipc, seed, idx):
-    "Rows `idx` (c·ipc + j) of Gaussian noise drawn class by class (class c from its own seed), clamped to valid pixels."
+    """Rows `idx` (c·ipc + j) of Gaussian noise drawn class by class (class c from its own seed), clamped to valid
+    pixels."""
     out = torch.empty(len(idx), info.channels, info.size, info.size)
     for c in sorted({int(r) // ipc for r in idx}):
         g = torch.Generator().manual_seed(seed * 1_000_003 + c)
@@ -92,5 +103,6 @@ def noise_rows(info, ipc, seed, idx):
 
 def lazy_noise_init(num_classes, ipc, info, seed=0):
     "Class-by-class noise (`noise_rows`) as a `LazyInit`."
-    return LazyInit((num_classes, ipc, info.channels, info.size, info.size), lambda idx: noise_rows(info, ipc, seed, idx),
+    return LazyInit((num_classes, ipc, info.channels, info.size, info.size),
+                    lambda idx: noise_rows(info, ipc, seed, idx),
                     fingerprint(dict(noise=seed, classes=num_classes, ipc=ipc, size=info.size, mean=list(info.mean))))

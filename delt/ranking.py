@@ -10,7 +10,7 @@ import torch, torch.nn.functional as F
 from tqdm.auto import tqdm
 from .core import *
 from .data import *
-from .relabel import rrc_boxes
+from .augment import rrc_boxes
 from .distributed import shard, gather, broadcast, is_main, world
 
 # %% auto #0
@@ -32,7 +32,8 @@ IMAGENET_STATS = ((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))
 RANK_NORMS = ('dataset', 'imagenet')
 
 def rank_info(info, norm='dataset'):
-    "`info` with the normalisation ranking uses: the dataset's, or ImageNet's as DELT's data_selection.py uses for every dataset."
+    """`info` with the normalisation ranking uses: the dataset's, or ImageNet's as DELT's data_selection.py uses for
+    every dataset."""
     if norm not in RANK_NORMS: raise ValueError(f'rank_norm must be one of {RANK_NORMS}, not {norm!r}')
     if norm == 'dataset': return info
     if info.channels != 3: raise ValueError(f"rank_norm='imagenet' needs 3-channel images, not {info.channels}")
@@ -40,18 +41,23 @@ def rank_info(info, norm='dataset'):
 
 @torch.no_grad()
 def score_images(teacher, data, idx=None, bs=500, device=None, progress=True, norm='dataset'):
-    "True-class softmax probability of each image of `data` (or of `data[idx]`) under `teacher`; in a torchrun job the batches of `bs` are dealt out over the ranks and every rank gets every score."
+    """True-class softmax probability of each image of `data` (or of `data[idx]`) under `teacher`; in a torchrun job the
+    batches of `bs` are dealt out over the ranks and every rank gets every score."""
     device = device or next(teacher.parameters()).device
     teacher.eval()
-    sub = data if idx is None else (data.subset(idx) if isinstance(data, ImageTensors) else torch.utils.data.Subset(data, idx))
+    sub = (data if idx is None
+           else (data.subset(idx) if isinstance(data, ImageTensors) else torch.utils.data.Subset(data, idx)))
     if not hasattr(sub, 'info'): sub.info = data.info
     chunks = list(torch.arange(len(sub)).split(bs))
-    mine = chunks if world() == 1 else shard(chunks)                  # whole batches: the same passes as one process makes
-    part = sub if world() == 1 else (sub.subset(torch.cat(mine)) if isinstance(sub, ImageTensors) else torch.utils.data.Subset(sub, torch.cat(mine).tolist())) if mine else None
+    mine = chunks if world() == 1 else shard(chunks)               # whole batches: the same passes as one process makes
+    part = (sub if world() == 1
+            else (sub.subset(torch.cat(mine)) if isinstance(sub, ImageTensors)
+                  else torch.utils.data.Subset(sub, torch.cat(mine).tolist())) if mine else None)
     out, ninfo = [], rank_info(data.info, norm)
     if part is not None:
         if not hasattr(part, 'info'): part.info = data.info
-        for xb, yb in tqdm(batches(part, bs), total=len(mine), desc='ranking', disable=not progress or not is_main(), leave=False):
+        for xb, yb in tqdm(batches(part, bs), total=len(mine), desc='ranking', disable=not progress or not is_main(),
+                           leave=False):
             p = teacher(normalize(official_view(xb, data.info).to(device), ninfo)).float().softmax(1)
             out.append(p.gather(1, yb.to(device).view(-1, 1)).squeeze(1).cpu())
     if world() == 1: return torch.cat(out)
@@ -81,24 +87,27 @@ def _candidates(data, c, mipc, g):
     if mipc and len(idx) > mipc: idx = idx[torch.randperm(len(idx), generator=g)[:mipc]].sort().values
     return idx
 
-def rank_classes(teacher, data, criterion='medium', mipc=None, seed=0, cache=None, teacher_id='', progress=True, norm='dataset'):
+def rank_classes(teacher, data, criterion='medium', mipc=None, seed=0, cache=None, teacher_id='', progress=True,
+                 norm='dataset'):
     "Per class: dataset indices in ranking order (and their scores), reusing `cache` when it matches."
     key = fingerprint(dict(teacher=teacher_id, dataset=data.info.name, n=len(data), mipc=mipc, seed=seed,
                            **({} if norm == 'dataset' else dict(norm=norm))))
     st = torch.load(cache, weights_only=True) if cache is not None and Path(cache).exists() and is_main() else {}
-    hit = broadcast(st.get('key') == key)                               # rank 0's cache decides for a torchrun job (it may be node-local)
+    hit = broadcast(st.get('key') == key)             # rank 0's cache decides for a torchrun job (it may be node-local)
     if hit: idx, scores = broadcast((st['idx'], st['scores']) if is_main() else None)
     else:
         g = torch.Generator().manual_seed(seed)
         idx = [_candidates(data, c, mipc, g) for c in range(len(data.classes))]
-        scores = list(score_images(teacher, data, torch.cat(idx), progress=progress, norm=norm).split([len(i) for i in idx]))
+        scores = list(score_images(teacher, data, torch.cat(idx), progress=progress,
+                                   norm=norm).split([len(i) for i in idx]))
         if cache is not None and is_main():                              # one writer in a torchrun job
             with atomic_path(cache) as tmp: torch.save(dict(key=key, idx=idx, scores=scores), tmp)
     return [i[order_by_score(s, criterion)] for i, s in zip(idx, scores)], scores
 
 # %% ../nbs/04_ranking.ipynb #a68a05b2
 def rded_crops(x, num_crop, out_size, generator=None):
-    "`num_crop` square RandomResizedCrops (scale (0.08, 1)) of each image of `x` (N, C, H, W floats), resized to `out_size` → (N, num_crop, C, out, out)."
+    """`num_crop` square RandomResizedCrops (scale (0.08, 1)) of each image of `x` (N, C, H, W floats), resized to
+    `out_size` → (N, num_crop, C, out, out)."""
     boxes = rrc_boxes(len(x) * num_crop, x.shape[-2], x.shape[-1], (0.08, 1.0), (1.0, 1.0), generator)
     crops = [F.interpolate(x[i // num_crop, None, :, t:t + h, l:l + w], size=(out_size, out_size), mode='bilinear',
                            align_corners=False, antialias=True) for i, (t, l, h, w) in enumerate(boxes.tolist())]
@@ -118,9 +127,11 @@ def rded_select(teacher, data, ipc, factor=1, num_crop=5, mipc=300, seed=0, devi
     out = []
     for c in tqdm(range(len(data.classes)), desc='RDED crops', disable=not progress, leave=False):
         idx = _candidates(data, c, mipc, g)
-        crops = rded_crops(torch.stack([data[int(i)][0] for i in idx]).float().div(255), num_crop, size // factor, g).to(device)
+        crops = rded_crops(torch.stack([data[int(i)][0] for i in idx]).float().div(255), num_crop, size // factor,
+                           g).to(device)
         logits = teacher(pad_to(normalize(crops.flatten(0, 1), data.info), size))
-        ce = F.cross_entropy(logits.float(), torch.full((len(idx) * num_crop,), c, device=device), reduction='none').view(-1, num_crop)
+        ce = F.cross_entropy(logits.float(), torch.full((len(idx) * num_crop,), c, device=device),
+                             reduction='none').view(-1, num_crop)
         best_ce, best = ce.min(1)
         out.append(crops[torch.arange(len(idx)), best][best_ce.argsort()[:ipc * factor ** 2]].cpu())
     return out

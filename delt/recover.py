@@ -12,7 +12,7 @@ from tqdm.auto import tqdm
 from .core import *
 from .data import *
 from .models import bn_layers
-from .relabel import rrc_boxes
+from .augment import rrc_boxes
 from .mosaic import clamp_pixels
 from .distributed import rank, world, is_main, balance, share_rows, gather, per_rank, note_idle
 

@@ -13,178 +13,13 @@ from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 from .core import *   # first: makes torchvision/timm importable over a CPU-only torch
 from .data import *
+from .augment import *
 from .distributed import shard, broadcast, barrier, is_main
 from timm.data.auto_augment import rand_augment_transform
 
 # %% auto #0
-__all__ = ['AugSpec', 'aug_spec', 'rrc_boxes', 'cutmix_box', 'AugParams', 'sample_aug_params', 'seeded_global_rng',
-           'rand_augment', 'crop_flip', 'mix_images', 'mix_targets', 'shuffle_patches', 'apply_aug', 'epoch_generator',
-           'plan_epoch', 'compress_logits', 'expand_logits', 'teacher_logits', 'OnlineLabels', 'data_hash',
-           'store_labels', 'StoredLabels', 'storage_bytes', 'expected_bytes_per_image_epoch']
-
-# %% ../nbs/07_relabel.ipynb #cd36a055
-@dataclass
-class AugSpec:
-    "How a training batch is augmented (SPEC §6)."
-    size: int                          # side of the output images
-    scale: tuple = (0.25, 1.0)         # RandomResizedCrop area fraction
-    ratio: tuple = (3/4, 4/3)          # RandomResizedCrop aspect ratio
-    flip: bool = True                  # random horizontal flip
-    mix: str = 'cutmix'                # 'cutmix' | 'mixup' | 'none'
-    mix_alpha: float = 1.0             # λ ~ Beta(α, α): 1 for CutMix, 0.8 for MixUp
-    randaug: tuple = None              # timm RandAugment (m, n), None: off
-    fill: int = 128                    # RandAugment fill grey level (the dataset mean, as timm does)
-    patches: int = 1                   # RDED's ShufflePatches: shuffle a patches×patches grid of each image (1: off)
-
-def aug_spec(info: DatasetInfo, mix='cutmix', randaug=True, scale=(0.25, 1.0), flip=True, patches=1) -> AugSpec:
-    "The post-training augmentation of dataset `info`: its RandAugment (m, n), CutMix (α 1) or MixUp (α 0.8)."
-    if mix not in ('cutmix', 'mixup', 'none'): raise ValueError(f"mix must be 'cutmix', 'mixup' or 'none', not {mix!r}")
-    return AugSpec(info.size, tuple(scale), flip=flip, mix=mix, mix_alpha=0.8 if mix == 'mixup' else 1.0,
-                   randaug=tuple(info.randaug) if randaug else None, fill=round(255 * float(np.mean(info.mean))), patches=int(patches))
-
-# %% ../nbs/07_relabel.ipynb #4ce9e74c
-def rrc_boxes(n, h, w, scale=(0.25, 1.0), ratio=(3/4, 4/3), generator=None, tries=10):
-    "`n` RandomResizedCrop boxes (top, left, height, width) on an h×w image, int64 (n, 4)."
-    area = h * w
-    target = area * torch.empty(n, tries).uniform_(scale[0], scale[1], generator=generator)
-    aspect = torch.exp(torch.empty(n, tries).uniform_(math.log(ratio[0]), math.log(ratio[1]), generator=generator))
-    cw, ch = torch.sqrt(target * aspect).round().long(), torch.sqrt(target / aspect).round().long()
-    ok = (cw > 0) & (cw <= w) & (ch > 0) & (ch <= h)
-    found, first = ok.any(1), ok.float().argmax(1)
-    r = w / h  # fallback: the whole image, clipped to the ratio range, centred
-    fw, fh = (w, round(w / ratio[0])) if r < ratio[0] else (round(h * ratio[1]), h) if r > ratio[1] else (w, h)
-    bw = torch.where(found, cw[torch.arange(n), first], fw); bh = torch.where(found, ch[torch.arange(n), first], fh)
-    u = torch.rand(n, 2, generator=generator)
-    top = torch.where(found, (u[:, 0] * (h - bh + 1)).floor().long(), (h - bh) // 2)
-    left = torch.where(found, (u[:, 1] * (w - bw + 1)).floor().long(), (w - bw) // 2)
-    return torch.stack([top, left, bh, bw], 1)
-
-# %% ../nbs/07_relabel.ipynb #3797a5d3
-def cutmix_box(lam, size, generator=None):
-    "A CutMix box (y0, y1, x0, x1) of area ≈ (1−λ)·size² and the λ of its true area."
-    cut = int(size * math.sqrt(1 - lam))
-    cy, cx = torch.randint(size, (2,), generator=generator).tolist()
-    y0, y1 = max(cy - cut // 2, 0), min(cy + cut // 2, size)
-    x0, x1 = max(cx - cut // 2, 0), min(cx + cut // 2, size)
-    return (y0, y1, x0, x1), 1 - (y1 - y0) * (x1 - x0) / size**2
-
-# %% ../nbs/07_relabel.ipynb #30a03da5
-@dataclass
-class AugParams:
-    "The parameters of one augmented batch: everything `apply_aug` needs, nothing random left."
-    crop: torch.Tensor      # (n, 4) int64 RandomResizedCrop boxes (top, left, height, width), source pixels
-    flip: torch.Tensor      # (n,) bool
-    perm: torch.Tensor      # (n,) int64 mix partner of each image
-    lam: float = 1.0        # fraction of each image that is its own
-    box: tuple = (0, 0, 0, 0)  # CutMix box (y0, y1, x0, x1) in output pixels
-    ra_seed: int = -1       # seed of the batch's RandAugment draws; -1: none
-    patch_seed: int = -1    # seed of the batch's ShufflePatches permutations; -1: none
-
-def sample_aug_params(n, h, w, spec: AugSpec, generator=None) -> AugParams:
-    "Draw the augmentation parameters of a batch of `n` h×w images."
-    crop = rrc_boxes(n, h, w, spec.scale, spec.ratio, generator)
-    flip = torch.rand(n, generator=generator) < 0.5 if spec.flip else torch.zeros(n, dtype=torch.bool)
-    perm = torch.randperm(n, generator=generator)
-    rng = np.random.default_rng(torch.randint(2**62, (1,), generator=generator).item())
-    lam, box = 1.0, (0, 0, 0, 0)
-    if spec.mix != 'none': lam = float(rng.beta(spec.mix_alpha, spec.mix_alpha))
-    if spec.mix == 'cutmix': box, lam = cutmix_box(lam, spec.size, generator)
-    ra_seed = torch.randint(2**31 - 1, (1,), generator=generator).item() if spec.randaug else -1
-    patch_seed = torch.randint(2**31 - 1, (1,), generator=generator).item() if spec.patches > 1 else -1   # drawn last: other streams unchanged
-    return AugParams(crop, flip, perm, lam, box, ra_seed, patch_seed)
-
-# %% ../nbs/07_relabel.ipynb #51592469
-@contextlib.contextmanager
-def seeded_global_rng(seed):
-    "Seed Python's and NumPy's global generators for a block; restore their previous state afterwards."
-    py, nps = random.getstate(), np.random.get_state()
-    random.seed(seed); np.random.seed(seed % 2**32)
-    try: yield
-    finally: random.setstate(py); np.random.set_state(nps)
-
-def _posterize(img, bits_to_keep, **_):
-    "timm's posterize, with Pillow < 11's meaning of 0 bits (a black image) instead of Pillow ≥ 11's error."
-    if bits_to_keep >= 8: return img
-    return img.point(lambda _: 0) if bits_to_keep <= 0 else ImageOps.posterize(img, bits_to_keep)
-
-@functools.lru_cache(maxsize=None)
-def _randaug(m, n, fill, channels):
-    t = rand_augment_transform(f'rand-m{m}-n{n}-mstd1.0', dict(img_mean=fill if channels == 1 else (fill,) * 3))
-    for op in t.ops:
-        if op.name == 'Posterize': op.aug_fn = _posterize
-    return t
-
-def rand_augment(x, m, n, seed, fill=128):
-    "timm RandAugment on each uint8 image of `x` (N×C×H×W, C = 1 or 3), its draws fixed by `seed`."
-    c = x.shape[1]
-    if c not in (1, 3): raise ValueError(f'RandAugment needs 1- or 3-channel images, got {c}')
-    t, out = _randaug(m, n, fill, c), torch.empty_like(x)
-    with seeded_global_rng(seed):
-        for i, im in enumerate(x.cpu().numpy()):
-            a = np.asarray(t(Image.fromarray(im[0] if c == 1 else np.ascontiguousarray(im.transpose(1, 2, 0)), 'L' if c == 1 else 'RGB')))
-            out[i] = torch.from_numpy(a.reshape(a.shape[0], a.shape[1], c).transpose(2, 0, 1).copy())
-    return out
-
-# %% ../nbs/07_relabel.ipynb #5ef67551
-def _src_coords(start, length, size, flip):
-    "Source pixel coordinates sampled by bilinear resizing of [start, start+length) to `size`, clamped to the box."
-    u = torch.arange(size, dtype=torch.float32, device=start.device) + 0.5
-    s = start[:, None] + u * (length / size)[:, None] - 0.5
-    s = torch.minimum(torch.maximum(s, start[:, None]), (start + length - 1)[:, None])
-    return torch.where(flip[:, None], s.flip(1), s) if flip is not None else s
-
-def crop_flip(x, crop, flip, size):
-    "Resize box `crop` (top, left, height, width) of each float image to size×size, mirrored where `flip`."
-    n, c, h, w = x.shape
-    t, l, bh, bw = crop.to(x.device, torch.float32).unbind(1)
-    gx = (2 * _src_coords(l, bw, size, flip.to(x.device)) + 1) / w - 1
-    gy = (2 * _src_coords(t, bh, size, None) + 1) / h - 1
-    grid = torch.stack([gx[:, None, :].expand(n, size, size), gy[:, :, None].expand(n, size, size)], -1)
-    return F.grid_sample(x.float(), grid, mode='bilinear', padding_mode='border', align_corners=False)
-
-# %% ../nbs/07_relabel.ipynb #f933fda4
-def mix_images(x, p: AugParams, mode):
-    "CutMix or MixUp a float batch with the parameters `p`."
-    if mode == 'none': return x
-    if mode == 'mixup': return p.lam * x + (1 - p.lam) * x[p.perm]
-    if mode != 'cutmix': raise ValueError(f"mix must be 'cutmix', 'mixup' or 'none', not {mode!r}")
-    y0, y1, x0, x1 = p.box
-    x = x.clone(); x[:, :, y0:y1, x0:x1] = x[p.perm][:, :, y0:y1, x0:x1]
-    return x
-
-def mix_targets(t, p: AugParams, mode):
-    "Mix (one-hot or probability) targets `t` as `mix_images` mixes the images."
-    return t if mode == 'none' else p.lam * t + (1 - p.lam) * t[p.perm]
-
-# %% ../nbs/07_relabel.ipynb #eab4d403
-def shuffle_patches(x, k, seed):
-    "RDED's ShufflePatches: cut each image into a k×k grid of patches and put them back in a random order (one per image, from `seed`)."
-    n, c, h, w = x.shape
-    if k <= 1: return x
-    if h % k or w % k: raise ValueError(f'ShufflePatches({k}) needs an image side divisible by {k}, got {h}×{w}')
-    g = torch.Generator().manual_seed(int(seed))
-    perm = torch.stack([torch.randperm(k * k, generator=g) for _ in range(n)]).to(x.device)
-    cells = x.reshape(n, c, k, h // k, k, w // k).permute(0, 2, 4, 1, 3, 5).reshape(n, k * k, c, h // k, w // k)
-    cells = cells[torch.arange(n, device=x.device)[:, None], perm]
-    return cells.reshape(n, k, k, c, h // k, w // k).permute(0, 3, 1, 4, 2, 5).reshape(n, c, h, w)
-
-def apply_aug(x, p: AugParams, spec: AugSpec, info: DatasetInfo):
-    "Augmented, normalised float batch for uint8 images `x` and parameters `p`."
-    if spec.randaug and p.ra_seed >= 0: x = rand_augment(x, *spec.randaug, p.ra_seed, spec.fill)
-    x = crop_flip(normalize(x, info), p.crop, p.flip, spec.size)
-    if spec.patches > 1 and p.patch_seed >= 0: x = shuffle_patches(x, spec.patches, p.patch_seed)
-    return mix_images(x, p, spec.mix)
-
-# %% ../nbs/07_relabel.ipynb #32933d80
-def epoch_generator(seed, epoch):
-    "A torch generator for epoch `epoch` of a run seeded `seed` (independent streams per epoch)."
-    s = np.random.SeedSequence([int(seed), int(epoch)]).generate_state(1, np.uint64)[0]
-    return torch.Generator().manual_seed(int(s >> np.uint64(1)))
-
-def plan_epoch(n, bs, h, w, spec: AugSpec, seed, epoch):
-    "[(indices, AugParams)] of each batch of epoch `epoch` over `n` h×w images."
-    g = epoch_generator(seed, epoch); order = torch.randperm(n, generator=g)
-    return [(order[i:i + bs], sample_aug_params(len(order[i:i + bs]), h, w, spec, g)) for i in range(0, n, bs)]
+__all__ = ['compress_logits', 'expand_logits', 'teacher_logits', 'OnlineLabels', 'data_hash', 'store_labels', 'StoredLabels',
+           'storage_bytes', 'expected_bytes_per_image_epoch']
 
 # %% ../nbs/07_relabel.ipynb #1082b3bf
 def compress_logits(logits, k=None):
@@ -208,7 +43,8 @@ def teacher_logits(teacher, x, topk=None):
 class OnlineLabels:
     "Soft labels made as batches are drawn: the frozen teacher labels every augmented batch."
     def __init__(self, data, teacher, spec: AugSpec, bs, seed=0, topk=None, device='cpu'):
-        self.data, self.teacher, self.spec, self.bs, self.seed, self.topk, self.device = data, teacher, spec, bs, seed, topk, device
+        self.data, self.teacher, self.spec, self.bs, self.seed, self.topk, self.device = (
+            data, teacher, spec, bs, seed, topk, device)
     def plan(self, epoch):
         "The batches of `epoch`: [(indices, AugParams)], as `plan_epoch` draws them."
         return plan_epoch(len(self.data), self.bs, *self.data.x.shape[-2:], self.spec, self.seed, epoch)
@@ -220,7 +56,8 @@ class OnlineLabels:
 
 # %% ../nbs/07_relabel.ipynb #70823069
 def data_hash(data) -> str:
-    "sha256 (short) naming a set: its images and labels in memory, its file list (paths, sizes, mtimes) when streamed (`dataset_key`)."
+    """sha256 (short) naming a set: its images and labels in memory, its file list (paths, sizes, mtimes) when streamed
+    (`dataset_key`)."""
     return dataset_key(data)
 
 _PER_IMAGE = dict(index=(np.int32, ()), crop=(np.int16, (4,)), flip=(np.uint8, ()), perm=(np.int16, ()))
@@ -228,17 +65,21 @@ _PER_BATCH = dict(lam=(np.float32, ()), box=(np.int16, (4,)), ra_seed=(np.int64,
 _PATCH_SEED = dict(patch_seed=(np.int64, ()))   # stored only when ShufflePatches is on
 
 def _open_arrays(d, epochs, n, nb, k, patches=False, mode='w+'):
-    mk = lambda name, dt, shape: np.lib.format.open_memmap(d/f'{name}.npy', mode, dt, shape)   # 'r+': the files another rank made
+    # 'r+': the files another rank made
+    mk = lambda name, dt, shape: np.lib.format.open_memmap(d/f'{name}.npy', mode, dt, shape)
     a = {k_: mk(k_, dt, (epochs, n) + s) for k_, (dt, s) in _PER_IMAGE.items()}
-    a.update({k_: mk(k_, dt, (epochs, nb) + s) for k_, (dt, s) in {**_PER_BATCH, **(_PATCH_SEED if patches else {})}.items()})
+    a.update({k_: mk(k_, dt, (epochs, nb) + s)
+              for k_, (dt, s) in {**_PER_BATCH, **(_PATCH_SEED if patches else {})}.items()})
     a['logits'], a['classes'] = mk('logits', np.float16, (epochs, n, k)), mk('classes', np.int16, (epochs, n, k))
     return a
 
 def store_labels(data, teacher, spec: AugSpec, bs, epochs, out, seed=0, topk=None, device='cpu', progress=True) -> Path:
-    "Precompute `epochs` epochs of augmentation parameters and top-k teacher logits into folder `out`; in a torchrun job the epochs are dealt over the ranks, which fill the same files."
+    """Precompute `epochs` epochs of augmentation parameters and top-k teacher logits into folder `out`; in a torchrun
+    job the epochs are dealt over the ranks, which fill the same files."""
     n, nc = len(data), len(data.classes); k = min(topk or nc, nc); nb = math.ceil(n / bs)
     src = OnlineLabels(data, teacher, spec, bs, seed, device=device)
-    with atomic_dir(out) if is_main() else contextlib.nullcontext() as d:   # rank 0 makes the folder and the arrays, the others open them
+    # rank 0 makes the folder and the arrays, the others open them
+    with atomic_dir(out) if is_main() else contextlib.nullcontext() as d:
         a = _open_arrays(d, epochs, n, nb, k, spec.patches > 1) if is_main() else None
         d = broadcast(d); a = a or _open_arrays(d, epochs, n, nb, k, spec.patches > 1, 'r+')
         for e in tqdm(shard(range(epochs)), desc='storing labels', disable=not progress or not is_main(), leave=False):
@@ -261,11 +102,13 @@ class StoredLabels(Dataset):
     "Stored soft labels: item i is batch i (epoch-major) — augmented images, teacher logits, labels."
     def __init__(self, path, data):
         self.path, self.data = Path(path), data
-        if not (self.path/'meta.json').exists(): raise FileNotFoundError(f'no stored labels at {path} (meta.json missing): run store_labels first')
+        if not (self.path/'meta.json').exists(): raise FileNotFoundError(f'no stored labels at {path} (meta.json '
+                                                                         'missing): run store_labels first')
         m = self.meta = load_json(self.path/'meta.json')
         if m['data'] != data_hash(data):
-            raise ValueError(f'stored labels at {path} were made for another image set ({m["n"]} images, hash {m["data"]}) '
-                             f'than this one ({len(data)} images, hash {data_hash(data)}): store them again for this set')
+            raise ValueError(f'stored labels at {path} were made for another image set ({m["n"]} images, hash '
+                             f'{m["data"]}) than this one ({len(data)} images, hash {data_hash(data)}): store them '
+                             'again for this set')
         self.spec = AugSpec(**{**m['spec'], 'scale': tuple(m['spec']['scale']), 'ratio': tuple(m['spec']['ratio']),
                                'randaug': tuple(m['spec']['randaug']) if m['spec']['randaug'] else None})
         self.n, self.bs, self.epochs = m['n'], m['bs'], m['epochs']; self.nb = math.ceil(self.n / self.bs)
@@ -277,15 +120,18 @@ class StoredLabels(Dataset):
         t = lambda name: torch.from_numpy(np.array(a[name][e, s]))
         p = AugParams(t('crop').long(), t('flip').bool(), t('perm').long(), float(a['lam'][e, b]),
                       tuple(int(v) for v in a['box'][e, b]), int(a['ra_seed'][e, b]),
-                      int(a['patch_seed'][e, b]) if 'patch_seed' in a else -1)   # files stored before ShufflePatches have none
+                      # files stored before ShufflePatches have none
+                      int(a['patch_seed'][e, b]) if 'patch_seed' in a else -1)
         return t('index').long(), p, t('logits'), t('classes')
     def __getitem__(self, i):
         if not 0 <= i < len(self): raise IndexError(i)
         idx, p, v, c = self.params(i)
-        return apply_aug(self.data.x[idx], p, self.spec, self.data.info), expand_logits(v, c, self.meta['num_classes']), self.data.y[idx]
+        return (apply_aug(self.data.x[idx], p, self.spec, self.data.info),
+                expand_logits(v, c, self.meta['num_classes']), self.data.y[idx])
     def epoch(self, epoch):
         "Yield (augmented images, teacher logits, labels) for each batch of `epoch`, like `OnlineLabels.epoch`."
-        if epoch >= self.epochs: raise ValueError(f'{self.path} holds labels for {self.epochs} epochs; epoch {epoch} asked: store more epochs')
+        if epoch >= self.epochs: raise ValueError(f'{self.path} holds labels for {self.epochs} epochs; epoch {epoch} '
+                                                  'asked: store more epochs')
         for b in range(self.nb): yield self[epoch * self.nb + b]
 
 # %% ../nbs/07_relabel.ipynb #4e35a053
@@ -293,7 +139,8 @@ def storage_bytes(path) -> dict:
     "Size of stored labels: total bytes, and bytes per image-epoch (all arrays, headers included)."
     path = Path(path); m = load_json(path/'meta.json')
     total = sum(f.stat().st_size for f in path.glob('*.npy'))
-    return dict(total_bytes=total, per_image_epoch=total / (m['n'] * m['epochs']), topk=m['topk'], epochs=m['epochs'], n=m['n'])
+    return dict(total_bytes=total, per_image_epoch=total / (m['n'] * m['epochs']), topk=m['topk'], epochs=m['epochs'],
+                n=m['n'])
 
 def expected_bytes_per_image_epoch(k, bs):
     "The payload formula (no file headers): 15 + 4k bytes per image, 20 per batch."

@@ -41,7 +41,8 @@ class Recipe:
 
 _RECIPES = {  # per dataset family, from SPEC §2 (CIFAR and Tiny-ImageNet recipes of the DELT/SRe2L teachers)
     'fashion_mnist': Recipe(), 'mnist': Recipe(),
-    'cifar10': Recipe(200, 128, 0.1, 0.9, 5e-4, 0, 'crop_flip'), 'cifar100': Recipe(200, 128, 0.1, 0.9, 5e-4, 0, 'crop_flip'),
+    'cifar10': Recipe(200, 128, 0.1, 0.9, 5e-4, 0, 'crop_flip'),
+    'cifar100': Recipe(200, 128, 0.1, 0.9, 5e-4, 0, 'crop_flip'),
     'tiny_imagenet': Recipe(50, 256, 0.2, 0.9, 1e-4, 5, 'crop_flip'),
 }
 
@@ -53,7 +54,8 @@ def default_recipe(dataset: str, **overrides) -> Recipe:
     return Recipe(**{**asdict(r), **{k: v for k, v in overrides.items() if v is not None}})
 
 # %% ../nbs/03_squeeze.ipynb #20a55d42
-WARMUP_FRACTION = 0.1     # the warm-up is at most this fraction of the run (SRe2L/DELT Tiny-ImageNet teachers: 5 of 50 epochs)
+# the warm-up is at most this fraction of the run (SRe2L/DELT Tiny-ImageNet teachers: 5 of 50 epochs)
+WARMUP_FRACTION = 0.1
 
 def warmup_epochs(recipe) -> float:
     "The warm-up of `recipe` in epochs: its `warmup_epochs`, at most `WARMUP_FRACTION` of its `epochs`."
@@ -81,7 +83,8 @@ def augment_batch(x, kind='flip', generator=None):
         di, dj = (torch.randint(0, 2*p + 1, (n,), generator=generator).to(x.device) for _ in range(2))
         rows = (di[:, None] + torch.arange(h, device=x.device))[:, None, :, None]
         cols = (dj[:, None] + torch.arange(w, device=x.device))[:, None, None, :]
-        x = xp[torch.arange(n, device=x.device)[:, None, None, None], torch.arange(x.shape[1], device=x.device)[None, :, None, None], rows, cols]
+        x = xp[torch.arange(n, device=x.device)[:, None, None, None],
+               torch.arange(x.shape[1], device=x.device)[None, :, None, None], rows, cols]
     elif kind != 'flip': raise ValueError(f"augment must be 'none', 'flip' or 'crop_flip', not {kind!r}")
     return x
 
@@ -112,28 +115,35 @@ class CheckpointError(ValueError):
 def _check_classes(meta, classes, where):
     what = None if classes is None else class_difference(meta['classes'], classes, 'teacher')
     if what is None: return
-    raise ValueError(f'{where} was trained on {what}: its predictions would name the wrong classes. Use the dataset it was '
-                     f'trained on ({meta.get("dataset", "see its teacher.json")}), or train a teacher on this one with delt-squeeze')
+    raise ValueError(f'{where} was trained on {what}: its predictions would name the wrong classes. Use the dataset it '
+                     f'was trained on ({meta.get("dataset", "see its teacher.json")}), or train a teacher on this one '
+                     'with delt-squeeze')
 
 _TEACHER_KEYS = ('weights', 'sha256', 'model', 'classes')
 
 def load_teacher(path, classes=None, name='teacher', device='cpu'):
     "Load the teacher in directory `path` (eval mode); check its class list against `classes` if given."
-    from delt.teachers import is_foreign, load_foreign_teacher    # torchvision:NAME, timm:NAME, FILE.pth@ARCH (delt.teachers)
+    # torchvision:NAME, timm:NAME, FILE.pth@ARCH (delt.teachers)
+    from delt.teachers import is_foreign, load_foreign_teacher
     if is_foreign(path): return load_foreign_teacher(path, classes, device=device)
     path = Path(path); jf = path/f'{name}.json'
-    if not jf.exists(): raise FileNotFoundError(f'no teacher at {path} ({jf.name} missing): train one with `delt-squeeze --out {path}`')
+    if not jf.exists(): raise FileNotFoundError(f'no teacher at {path} ({jf.name} missing): train one with '
+                                                f'`delt-squeeze --out {path}`')
     try: meta = load_json(jf)
-    except ValueError as e: raise CheckpointError(f'{jf} is corrupt ({e}); delete {path} and re-run delt-squeeze') from None
+    except ValueError as e:
+        raise CheckpointError(f'{jf} is corrupt ({e}); delete {path} and re-run delt-squeeze') from None
     miss = [k for k in _TEACHER_KEYS if not isinstance(meta, dict) or k not in meta]
-    if miss: raise CheckpointError(f'{jf} is not a teacher file delt wrote (it lacks {", ".join(miss)}); delete {path} and re-run delt-squeeze')
+    if miss: raise CheckpointError(f'{jf} is not a teacher file delt wrote (it lacks {", ".join(miss)}); delete {path} '
+                                   'and re-run delt-squeeze')
     wf = path/meta['weights']
     if not wf.exists() or sha256_file(wf) != meta['sha256']:
-        raise CheckpointError(f'{wf} is missing, truncated or corrupt (sha256 differs from {jf.name}); delete {path} and re-run delt-squeeze')
+        raise CheckpointError(f'{wf} is missing, truncated or corrupt (sha256 differs from {jf.name}); delete {path} '
+                              'and re-run delt-squeeze')
     _check_classes(meta, classes, f'teacher {path}')
     model = create_model(**meta['model'])
     try: model.load_state_dict(load_file(str(wf)))
-    except (SafetensorError, RuntimeError) as e: raise CheckpointError(f'{wf} does not fit {meta["model"]}: {e}') from None
+    except (SafetensorError, RuntimeError) as e:
+        raise CheckpointError(f'{wf} does not fit {meta["model"]}: {e}') from None
     return model.to(device).eval(), meta
 
 # %% ../nbs/03_squeeze.ipynb #5fc76a0c
@@ -151,7 +161,8 @@ def record_predictions(state, idx, correct):
 
 # %% ../nbs/03_squeeze.ipynb #6d19eb6b
 def indexed_batches(data, bs, generator=None, drop_last=True):
-    "(dataset indices, images, labels) of the shuffled batches `batches(data, bs, shuffle=True, …)` yields from the same generator."
+    """(dataset indices, images, labels) of the shuffled batches `batches(data, bs, shuffle=True, …)` yields from the
+    same generator."""
     if not isinstance(data, ImageTensors): raise ValueError('indexed batches need an in-memory dataset (ImageTensors)')
     order = torch.randperm(len(data), generator=generator)
     stop = len(data) - len(data) % bs if drop_last else len(data)
@@ -169,35 +180,43 @@ def save_forgetting(state, train, run_id, out):
                 never_correct=int((~state['ever']).sum()))
 
 def load_forgetting(path, data):
-    "Forgetting scores stored in teacher directory `path`, checked to index `data` (same dataset, size, images and labels)."
+    """Forgetting scores stored in teacher directory `path`, checked to index `data` (same dataset, size, images and
+    labels)."""
     f = Path(path)/'forgetting.pt'
-    if not f.exists(): raise FileNotFoundError(f'no forgetting scores in {path}: train the teacher with `delt-squeeze --forgetting` '
-                                               f'(recorded during training, at no extra cost)')
+    if not f.exists(): raise FileNotFoundError(f'no forgetting scores in {path}: train the teacher with `delt-squeeze '
+                                               '--forgetting` (recorded during training, at no extra cost)')
     st = torch.load(f, weights_only=True)
     if (st['dataset'], st['n'], st['data_hash']) != (data.info.name, len(data), data_hash(data)):
-        raise ValueError(f"the forgetting scores in {path} were recorded on {st['dataset']} ({st['n']} images, hash {st['data_hash']}), "
-                         f"not on this training set ({data.info.name}, {len(data)} images, hash {data_hash(data)}): they would "
-                         f"score other images; use the teacher's training set (e.g. the same --n-train)")
+        raise ValueError(f"the forgetting scores in {path} were recorded on {st['dataset']} ({st['n']} images, hash "
+                         f"{st['data_hash']}), not on this training set ({data.info.name}, {len(data)} images, hash "
+                         f"{data_hash(data)}): they would score other images; use the teacher's training set (e.g. the "
+                         "same --n-train)")
     return st
 
 # %% ../nbs/03_squeeze.ipynb #721972ef
 SYNC_BN_ENV = 'DELT_SYNC_BN'   # =1: BatchNorm statistics over the whole global batch (SyncBatchNorm) in a torchrun job
 
 def ddp_setup(model, recipe, forgetting=False, device=None):
-    "(the network to train, images per rank per step): `model` itself and the recipe's batch in one process; in a job, DDP over it and the batch split evenly."
+    """(the network to train, images per rank per step): `model` itself and the recipe's batch in one process; in a job,
+    DDP over it and the batch split evenly."""
     if world() == 1: return model, recipe.batch_size
-    if forgetting: refuse('forgetting scores are recorded in one process: run delt-squeeze --forgetting without torchrun')
-    if recipe.batch_size % world(): refuse(f'the batch size {recipe.batch_size} does not split over {world()} ranks: pass a multiple of {world()}')
+    if forgetting: refuse('forgetting scores are recorded in one process: run delt-squeeze --forgetting without '
+                          'torchrun')
+    if recipe.batch_size % world(): refuse(f'the batch size {recipe.batch_size} does not split over {world()} ranks: '
+                                           f'pass a multiple of {world()}')
     cuda = device is not None and torch.device(device).type == 'cuda'
     if os.environ.get(SYNC_BN_ENV, '0') not in ('', '0'):
-        if not cuda: refuse(f'{SYNC_BN_ENV}=1 needs GPUs: SyncBatchNorm runs on CUDA devices only (unset it for CPU processes)')
+        if not cuda: refuse(f'{SYNC_BN_ENV}=1 needs GPUs: SyncBatchNorm runs on CUDA devices only (unset it for CPU '
+                            'processes)')
         model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
     ids = [device] if cuda else None
     return nn.parallel.DistributedDataParallel(model, device_ids=ids), recipe.batch_size // world()
 
 def rank_batches(train, bs, seed, epoch):
-    "This rank's (None, images, labels) batches of `bs` for `epoch` (torch's DistributedSampler, seeded), and its augmentation generator."
-    s = torch.utils.data.DistributedSampler(train, world(), rank(), shuffle=True, seed=seed, drop_last=True); s.set_epoch(epoch)
+    """This rank's (None, images, labels) batches of `bs` for `epoch` (torch's DistributedSampler, seeded), and its
+    augmentation generator."""
+    s = torch.utils.data.DistributedSampler(train, world(), rank(), shuffle=True, seed=seed, drop_last=True)
+    s.set_epoch(epoch)
     gen = torch.Generator().manual_seed((seed * 1_000_003 + epoch) * 1_000_033 + rank())
     if isinstance(train, ImageTensors):
         idx = torch.tensor(list(s)); stop = len(idx) - len(idx) % bs
@@ -208,7 +227,8 @@ def rank_batches(train, bs, seed, epoch):
 # %% ../nbs/03_squeeze.ipynb #874ea86c
 def _run_id(arch, dataset, recipe, seed, n_train):
     d = dict(arch=arch, dataset=dataset, recipe=asdict(recipe), seed=seed, n_train=n_train)
-    if warmup_epochs(recipe) != recipe.warmup_epochs: d['warmup'] = warmup_epochs(recipe)   # only where the cap shortens it
+    # only where the cap shortens it
+    if warmup_epochs(recipe) != recipe.warmup_epochs: d['warmup'] = warmup_epochs(recipe)
     return fingerprint(d)
 
 def _cap_note(prog, asked, n, bs):
@@ -216,8 +236,10 @@ def _cap_note(prog, asked, n, bs):
                f'is dropped, so no step would be made): training in batches of {bs}, one step per epoch')
 
 def fit_batch(recipe, n, prog='delt'):
-    "`recipe` with its batch capped to the `n` training images (a whole multiple of the ranks), said in one note (none if `prog` is None); too few images is a `UserError`."
-    if n < world(): raise UserError(f'{n} training images cannot give every one of {world()} processes an image: use more training images')
+    """`recipe` with its batch capped to the `n` training images (a whole multiple of the ranks), said in one note (none
+    if `prog` is None); too few images is a `UserError`."""
+    if n < world(): raise UserError(f'{n} training images cannot give every one of {world()} processes an image: use '
+                                    'more training images')
     if recipe.batch_size <= n: return recipe
     bs = n - n % world()
     if prog: _cap_note(prog, recipe.batch_size, n, bs)
@@ -230,48 +252,62 @@ def _resume(ckpt, run_id, model, opt, gen, fstate=None):
     if not ckpt.exists(): return 0, []
     try: st = torch.load(ckpt, weights_only=True)
     except Exception: return 0, []                     # an unreadable checkpoint is ignored, never trusted
-    if st.get('run_id') != run_id or (fstate is not None and 'forgetting' not in st) or st.get('world', 1) != world(): return 0, []
+    if st.get('run_id') != run_id or (fstate is not None and 'forgetting' not in st) or st.get('world', 1) != world():
+        return 0, []
     model.load_state_dict(st['model']); opt.load_state_dict(st['opt']); gen.set_state(st['gen'])
     if fstate is not None: fstate.update(st['forgetting'])
     return st['epoch'], st['history']
 
 def _reusable(out, run_id, forgetting):
-    if out is None or not (Path(out)/'teacher.json').exists() or load_json(Path(out)/'teacher.json').get('run_id') != run_id: return False
-    return not forgetting or ((Path(out)/'forgetting.pt').exists() and torch.load(Path(out)/'forgetting.pt', weights_only=True)['run_id'] == run_id)
+    if (out is None or not (Path(out)/'teacher.json').exists()
+        or load_json(Path(out)/'teacher.json').get('run_id') != run_id): return False
+    return (not forgetting
+            or ((Path(out)/'forgetting.pt').exists()
+                and torch.load(Path(out)/'forgetting.pt', weights_only=True)['run_id'] == run_id))
 
-def train_teacher(train, test, arch='convnet3', recipe=None, out=None, seed=0, snapshots=0, device=None, progress=True, forgetting=False):
-    "Train (or reuse, or resume) a teacher; with `forgetting`, also record every training image's forgetting events; returns (model, meta). In a torchrun job: DistributedDataParallel, the recipe's batch split over the ranks (`ddp_setup`)."
+def train_teacher(train, test, arch='convnet3', recipe=None, out=None, seed=0, snapshots=0, device=None, progress=True,
+                  forgetting=False):
+    """Train (or reuse, or resume) a teacher; with `forgetting`, also record every training image's forgetting events;
+    returns (model, meta). In a torchrun job: DistributedDataParallel, the recipe's batch split over the ranks
+    (`ddp_setup`)."""
     recipe, device = fit_batch(recipe or default_recipe(train.info.name), len(train)), setup(device).device
     spec = model_spec(arch, len(train.classes), train.info.channels, train.info.size)
     run_id = _run_id(arch, train.info.name, recipe, seed, len(train))
     if forgetting and out is None: raise ValueError('forgetting scores are written beside the teacher: pass `out`')
-    if forgetting and not isinstance(train, ImageTensors): raise ValueError('forgetting scores need an in-memory dataset (ImageTensors)')
-    if world() > 1: agree(dict(run_id=run_id, out=str(out), snapshots=snapshots, forgetting=forgetting), 'squeeze arguments')
+    if forgetting and not isinstance(train, ImageTensors): raise ValueError('forgetting scores need an in-memory '
+                                                                            'dataset (ImageTensors)')
+    if world() > 1:
+        agree(dict(run_id=run_id, out=str(out), snapshots=snapshots, forgetting=forgetting), 'squeeze arguments')
     if _reusable(out, run_id, forgetting): return load_teacher(out, train.classes, device=device)  # same recipe: reuse
     seed_everything(seed); gen = torch.Generator().manual_seed(seed)
     model = create_model(**spec).to(device)
     if device.type == 'cuda': model = model.to(memory_format=torch.channels_last)
     decay = [p for p in model.parameters() if p.ndim > 1]; no_decay = [p for p in model.parameters() if p.ndim <= 1]
-    opt = torch.optim.SGD([{'params': decay, 'weight_decay': recipe.weight_decay}, {'params': no_decay, 'weight_decay': 0}],
+    opt = torch.optim.SGD([{'params': decay, 'weight_decay': recipe.weight_decay},
+                           {'params': no_decay, 'weight_decay': 0}],
                           lr=recipe.lr, momentum=recipe.momentum, nesterov=recipe.momentum > 0)
-    ckpt, net, bs = Path(out)/'checkpoint.pt' if out is not None else None, *ddp_setup(model, recipe, forgetting, device)
+    ckpt, net, bs = (Path(out)/'checkpoint.pt' if out is not None else None,
+                     *ddp_setup(model, recipe, forgetting, device))
     fstate = forgetting_state(len(train)) if forgetting else None
     start, history = _resume(ckpt, run_id, model, opt, gen, fstate) if ckpt else (0, [])
     if start: note('delt', f'resumed the teacher in {out} from epoch {start} of {recipe.epochs} (its checkpoint)')
     steps_per_epoch = len(train) // world() // bs
     total, warm = recipe.epochs * steps_per_epoch, warmup_steps(recipe, steps_per_epoch)
-    if total == 0: raise UserError(f'{len(train)} training images in batches of {recipe.batch_size} make no optimiser step: '
-                                   f'lower --teacher-batch-size')            # never save a teacher that did not train
+    if total == 0: raise UserError(f'{len(train)} training images in batches of {recipe.batch_size} make no optimiser '
+                                   'step: lower --teacher-batch-size')         # never save a teacher that did not train
     keep = _snapshot_epochs(recipe.epochs, snapshots)
     meta = dict(run_id=run_id, model=spec, arch=arch, dataset=train.info.name, classes=train.classes,
-                mean=list(train.info.mean), std=list(train.info.std), recipe=asdict(recipe), seed=seed, n_train=len(train))
+                mean=list(train.info.mean), std=list(train.info.std), recipe=asdict(recipe), seed=seed,
+                n_train=len(train))
     t0 = time.time()
     for epoch in range(start, recipe.epochs):
         model.train(); seen = correct = 0; loss_sum = 0.
         if world() > 1: its, gen = rank_batches(train, bs, seed, epoch)
         else: its = (indexed_batches(train, recipe.batch_size, gen) if fstate is not None else
-                     ((None, xb, yb) for xb, yb in batches(train, recipe.batch_size, shuffle=True, generator=gen, drop_last=True)))
-        bar = tqdm(its, total=steps_per_epoch, desc=f'squeeze {arch} epoch {epoch+1}/{recipe.epochs}', disable=not progress or not is_main(), leave=False)
+                     ((None, xb, yb) for xb,
+                      yb in batches(train, recipe.batch_size, shuffle=True, generator=gen, drop_last=True)))
+        bar = tqdm(its, total=steps_per_epoch, desc=f'squeeze {arch} epoch {epoch+1}/{recipe.epochs}',
+                   disable=not progress or not is_main(), leave=False)
         for i, (idx, xb, yb) in enumerate(bar):
             for g in opt.param_groups: g['lr'] = lr_at(epoch * steps_per_epoch + i, total, warm, recipe.lr)
             xb, yb = augment_batch(normalize(xb.to(device), train.info), recipe.augment, gen), yb.to(device)
@@ -281,15 +317,21 @@ def train_teacher(train, test, arch='convnet3', recipe=None, out=None, seed=0, s
             seen += len(yb); correct += (logits.argmax(1) == yb).sum().item(); loss_sum += loss.item() * len(yb)
             if fstate is not None: record_predictions(fstate, idx, logits.argmax(1) == yb)
             if i % 20 == 0: bar.set_postfix(loss=f'{loss_sum/seen:.3f}', acc=f'{100*correct/seen:.1f}')
-        if world() > 1: loss_sum, correct, seen = map(sum, zip(*gather((loss_sum, correct, seen))))   # over the ranks' shares
-        acc = broadcast(evaluate(model, test, device=device) if is_main() else None)              # rank 0 tests, all record it
-        history.append(dict(epoch=epoch + 1, train_loss=loss_sum / max(seen, 1), train_acc=100 * correct / max(seen, 1), test_acc=acc))
-        if progress and is_main(): print(f'epoch {epoch+1}/{recipe.epochs}: loss {history[-1]["train_loss"]:.3f}, train {history[-1]["train_acc"]:.2f} %, test {acc:.2f} %')
-        if out is not None and is_main():                                   # rank 0 writes; the ranks' models are the same
-            if epoch + 1 in keep: save_teacher(model, {**meta, 'epoch': epoch + 1, 'test_acc': acc}, out, f'teacher_ep{epoch+1}')
+        # over the ranks' shares
+        if world() > 1: loss_sum, correct, seen = map(sum, zip(*gather((loss_sum, correct, seen))))
+        acc = broadcast(evaluate(model, test, device=device) if is_main() else None)       # rank 0 tests, all record it
+        history.append(dict(epoch=epoch + 1, train_loss=loss_sum / max(seen, 1), train_acc=100 * correct / max(seen, 1),
+                            test_acc=acc))
+        if progress and is_main(): print(f'epoch {epoch+1}/{recipe.epochs}: loss {history[-1]["train_loss"]:.3f}, '
+                                         f'train {history[-1]["train_acc"]:.2f} %, test {acc:.2f} %')
+        if out is not None and is_main():                                # rank 0 writes; the ranks' models are the same
+            if epoch + 1 in keep:
+                save_teacher(model, {**meta, 'epoch': epoch + 1, 'test_acc': acc}, out, f'teacher_ep{epoch+1}')
             with atomic_path(ckpt) as tmp:
-                torch.save(dict(run_id=run_id, model=model.state_dict(), opt=opt.state_dict(), gen=gen.get_state(), world=world(),
-                                epoch=epoch + 1, history=history, **({'forgetting': fstate} if fstate is not None else {})), tmp)
+                torch.save(dict(run_id=run_id, model=model.state_dict(), opt=opt.state_dict(), gen=gen.get_state(),
+                                world=world(),
+                                epoch=epoch + 1, history=history,
+                                **({'forgetting': fstate} if fstate is not None else {})), tmp)
     meta.update(test_acc=history[-1]['test_acc'] if history else evaluate(model, test, device=device), history=history,
                 snapshots=[f'teacher_ep{e}' for e in keep], train_seconds=time.time() - t0, versions=package_versions())
     if fstate is not None: meta['forgetting'] = save_forgetting(fstate, train, run_id, out)
@@ -302,12 +344,16 @@ def train_teacher(train, test, arch='convnet3', recipe=None, out=None, seed=0, s
 # %% ../nbs/03_squeeze.ipynb #03ca04f5
 def train_subset(train, n_train=None, seed=0):
     "The random subset of `n_train` training images `delt-squeeze --n-train` trains on (all of `train` if None)."
-    return train.subset(torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:n_train]) if n_train else train
+    return (train.subset(torch.randperm(len(train), generator=torch.Generator().manual_seed(seed))[:n_train]) if n_train
+            else train)
 
 def training_bytes(arch, info, batch_size, num_classes=None):
-    "Rough memory (bytes) of training `arch` on `info`'s images at `batch_size`: every layer's output kept for the backward pass and its gradient, weights ×4 (weights, gradients, momentum, a copy); None if it cannot be estimated."
+    """Rough memory (bytes) of training `arch` on `info`'s images at `batch_size`: every layer's output kept for the
+    backward pass and its gradient, weights ×4 (weights, gradients, momentum, a copy); None if it cannot be
+    estimated."""
     try:
-        with torch.device('meta'): m = create_model(**model_spec(arch, num_classes or info.num_classes, info.channels, info.size))
+        with torch.device('meta'):
+            m = create_model(**model_spec(arch, num_classes or info.num_classes, info.channels, info.size))
         acts = []
         hooks = [mod.register_forward_hook(lambda mod, i, o: acts.append(o.numel() if torch.is_tensor(o) else 0))
                  for mod in m.modules() if not list(mod.children())]
@@ -320,78 +366,100 @@ def check_training_memory(arch, info, batch_size, device=None, option='--teacher
     "Refuse (a `UserError` with the estimate) a training run that would need more memory than `device` has free."
     need, have = training_bytes(arch, info, batch_size), available_bytes(device or default_device())
     if need is not None and need > have:
-        raise UserError(f'{arch} on {info.size}×{info.size}-px images in batches of {batch_size} needs about {need / 2**30:.1f} GiB, '
-                        f'{have / 2**30:.1f} GiB are free: lower {option}, or the image size (folder:<path>@SIZE; without @SIZE a folder keeps its files\' size)')
+        raise UserError(f'{arch} on {info.size}×{info.size}-px images in batches of {batch_size} needs about '
+                        f'{need / 2**30:.1f} GiB, {have / 2**30:.1f} GiB are free: lower {option}, or the image size '
+                        '(folder:<path>@SIZE; without @SIZE a folder keeps its files\' size)')
 
-DEMO_RUN = 'outputs/demo/fashion_mnist_delt_ipc10'   # the run folder `make demo` writes (its teacher.json points at its teacher)
+# the run folder `make demo` writes (its teacher.json points at its teacher)
+DEMO_RUN = 'outputs/demo/fashion_mnist_delt_ipc10'
 
 def teacher_folder(path, option='--teacher') -> Path:
-    "The teacher folder `path` names — a delt-squeeze output, or a run folder of `delt.pipeline` (`make demo`), whose teacher.json points at its teacher; else a `UserError` saying how to make one."
+    """The teacher folder `path` names — a delt-squeeze output, or a run folder of `delt.pipeline` (`make demo`), whose
+    teacher.json points at its teacher; else a `UserError` saying how to make one."""
     hint = f'train one with `delt-squeeze --out DIR`, or pass the run folder of `make demo` ({DEMO_RUN})'
     if not path: raise UserError(f'{option} DIR is required: {hint}')
     from delt.teachers import is_foreign
-    if is_foreign(path): return path                                   # torchvision:NAME, timm:NAME, FILE.pth@ARCH (delt.teachers)
+    if is_foreign(path): return path                        # torchvision:NAME, timm:NAME, FILE.pth@ARCH (delt.teachers)
     p = Path(path).expanduser(); j = p/'teacher.json'
     if not j.exists(): raise UserError(f'no teacher at {path} (teacher.json missing): {hint}')
     try: m = load_json(j)
-    except ValueError: raise UserError(f'{j} is not valid JSON: delete {p} and train the teacher again with delt-squeeze') from None
-    if not isinstance(m, dict): raise UserError(f'{j} is not a teacher file delt wrote: delete {p} and train the teacher again with delt-squeeze')
+    except ValueError: raise UserError(f'{j} is not valid JSON: delete {p} and train the teacher again with '
+                                       'delt-squeeze') from None
+    if not isinstance(m, dict): raise UserError(f'{j} is not a teacher file delt wrote: delete {p} and train the '
+                                                'teacher again with delt-squeeze')
     return Path(m['path']).expanduser() if 'weights' not in m and m.get('path') else p
 
 def _dataset_help():
-    return f"a dataset: {', '.join(sorted(DATASETS))}; or folder:<path>[@size] (no @size: the files' size) (default: fashion_mnist)"
+    return (f"a dataset: {', '.join(sorted(DATASETS))}; or folder:<path>[@size] (no @size: the files' size) (default: "
+            "fashion_mnist)")
 
 def _flip_note(dataset, info, recipe, augment):
-    "The note for grey data trained with flips (which change digits and letters) when the user did not choose --augment."
-    if augment is None and info.channels == 1 and 'flip' in recipe.augment and canonical_name(dataset) != 'fashion_mnist':
+    """The note for grey data trained with flips (which change digits and letters) when the user did not choose
+    --augment."""
+    if (augment is None and info.channels == 1 and 'flip' in recipe.augment
+        and canonical_name(dataset) != 'fashion_mnist'):
         return (f'{dataset} is grey: the teacher trains with random horizontal flips (the recipe\'s {recipe.augment}); '
                 f'for digits or text, where a flip changes the class, pass --augment none')
 
 @call_parse
 def delt_squeeze(dataset:Annotated[str, {'help': _dataset_help()}]='fashion_mnist',
-                 teacher_arch:str='convnet3',     # the teacher's architecture: convnetD[_in][_dc], or a timm or torchvision model name
-                 out:str='outputs/teachers/fashion_mnist_convnet3', # the teacher's folder (teacher.json, teacher.safetensors, metrics.json)
+                 # the teacher's architecture: convnetD[_in][_dc], or a timm or torchvision model name
+                 teacher_arch:str='convnet3',
+                 # the teacher's folder (teacher.json, teacher.safetensors, metrics.json)
+                 out:str='outputs/teachers/fashion_mnist_convnet3',
                  teacher_epochs:int=None,         # training epochs (default: the dataset's recipe; Fashion-MNIST 10)
                  teacher_batch_size:int=None,     # images per SGD step (default: the recipe's; 256)
                  lr:float=None,                   # peak SGD learning rate (default: the recipe's; 0.1)
                  weight_decay:float=None,         # SGD weight decay (default: the recipe's; 5e-4)
                  augment:str=None,                # none | flip | crop_flip (default: the recipe's)
-                 seed:int=0,                      # seed of the initial weights, the batch order and the --n-train subset
-                 snapshots:int=0,                 # also keep this many teachers at evenly spaced epochs (for delt-pdd --teacher-stages)
-                 forgetting:bool=False,           # also record each training image's forgetting events (forgetting.pt, for delt-pdd --forgetting-bins)
-                 n_train:int=None,                # train on a seeded random subset of this many training images (default: all)
-                 data_root:str=None,              # where datasets live (default: $DELT_DATA, then each loader's fallbacks)
-                 cache_dir:str=None,              # cache folder for measured folder facts (default: $DELT_CACHE, else ~/.cache/delt)
+                 seed:int=0,                     # seed of the initial weights, the batch order and the --n-train subset
+                 # also keep this many teachers at evenly spaced epochs (for delt-pdd --teacher-stages)
+                 snapshots:int=0,
+                 # also record each training image's forgetting events (forgetting.pt, for delt-pdd --forgetting-bins)
+                 forgetting:bool=False,
+                 n_train:int=None,         # train on a seeded random subset of this many training images (default: all)
+                 data_root:str=None,           # where datasets live (default: $DELT_DATA, then each loader's fallbacks)
+                 # cache folder for measured folder facts (default: $DELT_CACHE, else ~/.cache/delt)
+                 cache_dir:str=None,
                  device:str=None,                 # cpu | cuda | cuda:N (default: cuda if available)
-                 overwrite:bool=False,            # replace a teacher of other settings already in --out (otherwise refused)
+                 overwrite:bool=False,        # replace a teacher of other settings already in --out (otherwise refused)
                  progress:negated('no progress bar or per-epoch lines (default: shown)')=True,
                  quiet:bool=False,                # no progress bars and no notes; errors and the result still print
-                 arch:old(str)=None, epochs:old(int)=None, batch_size:old(int)=None):   # old spellings, accepted for one release
+                 # old spellings, accepted for one release
+                 arch:old(str)=None, epochs:old(int)=None, batch_size:old(int)=None):
     "Train a teacher on real data; print and save its test accuracy."
-    with cli_errors(delt_squeeze, kinds=USER_MISTAKES):      # every check before training: one line, exit 2, nothing written
+    # every check before training: one line, exit 2, nothing written
+    with cli_errors(delt_squeeze, kinds=USER_MISTAKES):
         v = take_renamed(dict(locals()), 'delt-squeeze', dict(teacher_arch='convnet3'), quiet)
-        teacher_arch, teacher_epochs, teacher_batch_size = v['teacher_arch'], v['teacher_epochs'], v['teacher_batch_size']
+        teacher_arch, teacher_epochs, teacher_batch_size = (v['teacher_arch'], v['teacher_epochs'],
+                                                            v['teacher_batch_size'])
         check_options(v)
-        if augment not in (None, 'none', 'flip', 'crop_flip'): raise UserError(f'--augment must be none, flip or crop_flip, not {augment!r}')
+        if augment not in (None, 'none', 'flip', 'crop_flip'): raise UserError('--augment must be none, flip or '
+                                                                               f'crop_flip, not {augment!r}')
         if cache_dir: import os; os.environ['DELT_CACHE'] = str(Path(cache_dir).expanduser().resolve())
         check_arch(teacher_arch)
         train, test = get_dataset(dataset, 'train', data_root), get_dataset(dataset, 'test', data_root)
         train = train_subset(train, n_train, seed)
-        recipe = default_recipe(dataset, epochs=teacher_epochs, batch_size=teacher_batch_size, lr=lr, weight_decay=weight_decay, augment=augment)
-        asked, recipe = recipe.batch_size, fit_batch(recipe, len(train), None)      # said below, once every check has passed
+        recipe = default_recipe(dataset, epochs=teacher_epochs, batch_size=teacher_batch_size, lr=lr,
+                                weight_decay=weight_decay, augment=augment)
+        # said below, once every check has passed
+        asked, recipe = recipe.batch_size, fit_batch(recipe, len(train), None)
         check_training_memory(teacher_arch, train.info, recipe.batch_size, device)
         tj, run_id = Path(out)/'teacher.json', _run_id(teacher_arch, train.info.name, recipe, seed, len(train))
         if not overwrite and tj.exists() and load_json(tj).get('run_id') != run_id:
-            raise UserError(f'{out} holds a teacher trained with other settings: choose another --out, or pass --overwrite to replace it')
+            raise UserError(f'{out} holds a teacher trained with other settings: choose another --out, or pass '
+                            '--overwrite to replace it')
         reused = _reusable(out, run_id, forgetting)
         if asked != recipe.batch_size and not reused: _cap_note('delt-squeeze', asked, len(train), recipe.batch_size)
         if not reused and (msg := _flip_note(dataset, train.info, recipe, augment)): note('delt-squeeze', msg)
     with cli_errors(delt_squeeze):                         # an unreadable image met while training, Ctrl-C: one line
-        _, meta = train_teacher(train, test, teacher_arch, recipe, out, seed=seed, snapshots=snapshots, device=device, forgetting=forgetting,
+        _, meta = train_teacher(train, test, teacher_arch, recipe, out, seed=seed, snapshots=snapshots, device=device,
+                                forgetting=forgetting,
                                 progress=progress and not quiet)
     if is_main():                                          # under torchrun: one report, written once
         save_json(dict(test_acc=meta['test_acc'], dataset=meta['dataset'], arch=teacher_arch, classes=meta['classes'],
-                       history=meta['history'], recipe=meta['recipe'], train_seconds=meta.get('train_seconds')), Path(out)/'metrics.json')
+                       history=meta['history'], recipe=meta['recipe'], train_seconds=meta.get('train_seconds')),
+                       Path(out)/'metrics.json')
         done = ' (reused: trained before with the same settings)' if reused else ''
         print(f"{teacher_arch} teacher on {dataset}: test accuracy {meta['test_acc']:.2f} % -> {out}{done}")
     return meta

@@ -42,7 +42,8 @@ def state_dict_of(obj, src='the checkpoint') -> dict:
         for k in ('model', 'state_dict'):
             if isinstance(obj.get(k), dict): obj = obj[k]; break
     if not isinstance(obj, dict) or not obj or not all(torch.is_tensor(v) for v in obj.values()):
-        raise UserError(f"{src} holds no state_dict (a dict of tensors, bare or under 'model'): save model.state_dict()")
+        raise UserError(
+            f"{src} holds no state_dict (a dict of tensors, bare or under 'model'): save model.state_dict()")
     return {k[7:] if k.startswith('module.') else k: v for k, v in obj.items()}
 
 def read_weights(path) -> dict:
@@ -52,22 +53,26 @@ def read_weights(path) -> dict:
             from safetensors.torch import load_file
             return load_file(str(path))
         return torch.load(path, map_location='cpu', weights_only=True)
-    except Exception as e: raise UserError(f'{path} cannot be read as weights ({one_line(e)}): is it a PyTorch checkpoint?') from None
+    except Exception as e: raise UserError(f'{path} cannot be read as weights ({one_line(e)}): is it a PyTorch '
+                                           'checkpoint?') from None
 
 def check_bn_stats(model, sd, src):
     "Refuse weights `sd` for `model` whose BatchNorm layers lack running statistics or hold only the initial ones."
     names = [n for n, m in model.named_modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
     miss = [n for n in names if f'{n}.running_mean' not in sd or f'{n}.running_var' not in sd]
-    if miss: raise UserError(f'{src} has no BatchNorm running statistics for {miss[0]!r}' + (f' and {len(miss) - 1} more layers' if len(miss) > 1 else '')
+    if miss: raise UserError(f'{src} has no BatchNorm running statistics for {miss[0]!r}'
+                             + (f' and {len(miss) - 1} more layers' if len(miss) > 1 else '')
                              + ': recovery matches them; use a checkpoint saved with its buffers (model.state_dict())')
     if names and all(sd[f'{n}.running_mean'].abs().max() == 0 and (sd[f'{n}.running_var'] == 1).all() for n in names):
-        raise UserError(f'{src}: every BatchNorm layer holds the initial statistics (mean 0, variance 1): the network was never trained')
+        raise UserError(f'{src}: every BatchNorm layer holds the initial statistics (mean 0, variance 1): the network '
+                        'was never trained')
 
 def load_weights(model, sd, src, arch):
     "Load `sd` into `model` (all keys must fit), after `check_bn_stats`."
     check_bn_stats(model, sd, src)
     try: r = model.load_state_dict(sd, strict=False)
-    except RuntimeError as e: raise UserError(f'{src} does not fit {arch}: {one_line(e)[:300]}; check --teacher-arch and the classes') from None
+    except RuntimeError as e: raise UserError(f'{src} does not fit {arch}: {one_line(e)[:300]}; check --teacher-arch '
+                                              'and the classes') from None
     if r.missing_keys or r.unexpected_keys:
         raise UserError(f'{src} does not fit {arch}: missing {r.missing_keys[:3]}, unexpected {r.unexpected_keys[:3]}; '
                         f'check --teacher-arch (at ≤ 64 px resnets take the small-image stem)')
@@ -82,12 +87,15 @@ def _need(file, where, what):
                     f'set TORCH_HOME for another hub folder)')
 
 def torchvision_teacher(name):
-    "torchvision's `name` ('resnet18' = its DEFAULT weights, or 'resnet18.IMAGENET1K_V1'): (model, file, class names, mean, std)."
+    """torchvision's `name` ('resnet18' = its DEFAULT weights, or 'resnet18.IMAGENET1K_V1'): (model, file, class names,
+    mean, std)."""
     arch, _, tag = name.partition('.')
     try: enum = torchvision.models.get_model_weights(arch)
-    except (ValueError, KeyError): raise UserError(f'torchvision has no pretrained weights named {arch!r}: e.g. torchvision:resnet18') from None
+    except (ValueError, KeyError): raise UserError(f'torchvision has no pretrained weights named {arch!r}: e.g. '
+                                                   'torchvision:resnet18') from None
     w = getattr(enum, tag, None) if tag else enum.DEFAULT
-    if w is None: raise UserError(f'torchvision:{arch} has no weights {tag!r}: one of {", ".join(e.name for e in enum)}')
+    if w is None:
+        raise UserError(f'torchvision:{arch} has no weights {tag!r}: one of {", ".join(e.name for e in enum)}')
     fname = Path(w.url).name
     f = _need(hub_checkpoints()/fname, f'{fname} (from {w.url}) in {hub_checkpoints()}', f'torchvision:{name}')
     mean, std = w.transforms().mean, w.transforms().std
@@ -96,12 +104,15 @@ def torchvision_teacher(name):
 def timm_teacher(name):
     "timm's pretrained `name` from the hub or Hugging Face cache: (model, file, class names or None, mean, std)."
     cfg = timm.models.get_pretrained_cfg(name)
-    if cfg is None: raise UserError(f'timm has no pretrained weights named {name!r} (timm.list_pretrained() lists them)')
+    if cfg is None:
+        raise UserError(f'timm has no pretrained weights named {name!r} (timm.list_pretrained() lists them)')
     cands = [hub_checkpoints()/Path(cfg.url).name if cfg.url else None]
     if cfg.hf_hub_id:
         from huggingface_hub import try_to_load_from_cache
-        cands += [p for p in (try_to_load_from_cache(cfg.hf_hub_id, f) for f in ('model.safetensors', 'pytorch_model.bin')) if isinstance(p, str)]
-    where = (f'{Path(cfg.url).name} in {hub_checkpoints()}' if cfg.url else '') + (f' (or the Hugging Face cache of {cfg.hf_hub_id})' if cfg.hf_hub_id else '')
+        cands += [p for p in (try_to_load_from_cache(cfg.hf_hub_id, f)
+                              for f in ('model.safetensors', 'pytorch_model.bin')) if isinstance(p, str)]
+    where = ((f'{Path(cfg.url).name} in {hub_checkpoints()}' if cfg.url else '')
+             + (f' (or the Hugging Face cache of {cfg.hf_hub_id})' if cfg.hf_hub_id else ''))
     f = _need(cands, where, f'timm:{name}')
     return timm.create_model(name, pretrained=False), f, None, tuple(cfg.mean), tuple(cfg.std)
 
@@ -118,28 +129,35 @@ def read_classes(classes):
     "A class order: a list, a file with one name per line, or a comma-separated string."
     if classes is None or isinstance(classes, (list, tuple)): return classes
     p = Path(classes)
-    return [l.strip() for l in p.read_text().splitlines() if l.strip()] if p.exists() else [c.strip() for c in str(classes).split(',')]
+    return ([l.strip() for l in p.read_text().splitlines() if l.strip()] if p.exists()
+            else [c.strip() for c in str(classes).split(',')])
 
 def class_index(data_classes, teacher_classes, order, src):
     "For each dataset class, the teacher's output index (None: the identity), or one line on what to pass."
     order = read_classes(order)
     if order is None:
         k = len(teacher_classes) if teacher_classes else None
-        synsets = k == 1000 and len(data_classes) == 1000 and all(c[:1] == 'n' and c[1:].isdigit() for c in data_classes)
+        synsets = (k == 1000 and len(data_classes) == 1000
+                   and all(c[:1] == 'n' and c[1:].isdigit() for c in data_classes))
         if k is None or list(data_classes) == list(teacher_classes) or synsets: return None
-        raise UserError(f"the dataset's {len(data_classes)} classes are not {src}'s {k} in its order: pass --classes FILE "
+        raise UserError(
+            f"the dataset's {len(data_classes)} classes are not {src}'s {k} in its order: pass --classes FILE "
                         f'(the teacher\'s class order, one name per line; ImageNet-1K: the 1000 synsets sorted)')
     miss = [c for c in data_classes if c not in order]
-    if miss: raise UserError(f'--classes does not name the dataset class {miss[0]!r}' + (f' and {len(miss) - 1} more' if len(miss) > 1 else ''))
+    if miss: raise UserError(f'--classes does not name the dataset class {miss[0]!r}'
+                             + (f' and {len(miss) - 1} more' if len(miss) > 1 else ''))
     return [order.index(c) for c in data_classes]
 
 def load_foreign_teacher(spec, classes=None, device='cpu', info=None, class_order=None):
-    "A teacher named by `spec` ('torchvision:NAME', 'timm:NAME', 'FILE.pth@ARCH'), checked against the dataset's `classes`: (model, meta)."
+    """A teacher named by `spec` ('torchvision:NAME', 'timm:NAME', 'FILE.pth@ARCH'), checked against the dataset's
+    `classes`: (model, meta)."""
     s = str(spec)
-    if s.startswith('torchvision:'): model, f, tcls, mean, std = torchvision_teacher(s[12:]); arch, source = s[12:], 'torchvision'
+    if s.startswith('torchvision:'):
+        model, f, tcls, mean, std = torchvision_teacher(s[12:]); arch, source = s[12:], 'torchvision'
     elif s.startswith('timm:'): model, f, tcls, mean, std = timm_teacher(s[5:]); arch, source = s[5:], 'timm'
     else:
-        f, arch = split_file_spec(s); f = _need(Path(f), f'the checkpoint at {f}', s); source, mean, std = 'file', None, None
+        f, arch = split_file_spec(s); f = _need(Path(f), f'the checkpoint at {f}', s)
+        source, mean, std = 'file', None, None
         if not arch: raise UserError(f'{f} is a weights file: say its architecture with --teacher-arch (e.g. resnet18)')
         if info is None: raise UserError(f'{f}: a checkpoint teacher needs the dataset (its size and channels)')
         order = read_classes(class_order); tcls = order
@@ -147,7 +165,8 @@ def load_foreign_teacher(spec, classes=None, device='cpu', info=None, class_orde
     sd = state_dict_of(read_weights(f), str(f)); load_weights(model, sd, str(f), arch)
     idx = class_index(classes, tcls, class_order, s) if classes is not None else None
     if idx is not None: model = Reordered(model, idx)
-    meta = dict(arch=arch, source=source, path=str(f), sha256=sha256_file(f), classes=list(classes) if classes else tcls,
+    meta = dict(arch=arch, source=source, path=str(f), sha256=sha256_file(f),
+                classes=list(classes) if classes else tcls,
                 teacher_classes=tcls, mean=mean, std=std, test_acc=None, foreign=True)
     return model.to(device).eval(), meta
 

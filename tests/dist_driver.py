@@ -13,7 +13,8 @@ from delt.mosaic import real_init
 from delt.distill import distill
 from delt.squeeze import train_teacher, load_teacher, Recipe, ddp_setup
 from delt.evaluate import EvalConfig, resolve_config, evaluate_seeds, random_baseline, load_distilled
-from delt.relabel import store_labels, aug_spec
+from delt.relabel import store_labels
+from delt.augment import aug_spec
 import numpy as np
 
 tmp, tdir = Path(sys.argv[1]), Path(sys.argv[2])
