@@ -15,7 +15,7 @@ from pathlib import Path
 import torch, torch.nn as nn
 from delt.core import *
 from delt.data import get_dataset
-from delt.gradient_matching import fresh_net, random_init
+from delt.stages import fresh_net, random_init
 from delt.trajectory_matching import MTTConfig, mtt_step, flat_params
 
 class NoiseExpert:

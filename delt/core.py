@@ -4,14 +4,15 @@
 
 # %% ../nbs/00_core.ipynb #145498f1
 from __future__ import annotations
-import contextlib, hashlib, importlib.util, json, os, pathlib, platform, random, shutil, sys, tempfile, time
+import contextlib, hashlib, importlib.util, json, os, pathlib, platform, random, re, shutil, sys, tempfile, time
 from pathlib import Path
 import numpy as np, torch
 import tqdm.auto as _tqdm_auto
 
 # %% auto #0
 __all__ = ['LOG_EVERY', 'torchvision_ops_loadable', 'ensure_torchvision', 'atomic_path', 'save_json', 'load_json', 'atomic_dir',
-           'seed_everything', 'default_device', 'fingerprint', 'sha256_file', 'package_versions', 'set_output', 'tqdm']
+           'save_ckpt', 'load_ckpt', 'seed_everything', 'default_device', 'fingerprint', 'sha256_file',
+           'package_versions', 'safe_name', 'set_output', 'tqdm']
 
 # %% ../nbs/00_core.ipynb #ef01e329
 _TV_SCHEMAS = ("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
@@ -26,7 +27,8 @@ def torchvision_ops_loadable() -> bool:
     "Can torchvision's compiled ops library be loaded over the installed torch?"
     spec = importlib.util.find_spec('torchvision')
     if spec is None or not spec.submodule_search_locations: return True  # nothing to fix
-    libs = sorted(Path(spec.submodule_search_locations[0]).glob('_C*.so')) + sorted(Path(spec.submodule_search_locations[0]).glob('_C*.pyd'))
+    libs = (sorted(Path(spec.submodule_search_locations[0]).glob('_C*.so'))
+            + sorted(Path(spec.submodule_search_locations[0]).glob('_C*.pyd')))
     if not libs: return False
     try: torch.ops.load_library(str(libs[0])); return True
     except (OSError, ImportError, RuntimeError): return False
@@ -69,16 +71,30 @@ def _umask() -> int:
 
 @contextlib.contextmanager
 def atomic_dir(path):
-    "Yield a temporary folder beside `path`; on success it replaces `path` (with the mode a plain mkdir gives), on error it is removed."
+    """Yield a temporary folder beside `path`; on success it replaces `path` (with the mode a plain mkdir gives), on
+    error it is removed."""
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f'.{path.name}.'))
     try:
         yield tmp
-        os.chmod(tmp, 0o777 & ~_umask())   # mkdtemp makes 0700, which would survive the rename: colleagues could not read it
+        # mkdtemp makes 0700, which would survive the rename: colleagues could not read it
+        os.chmod(tmp, 0o777 & ~_umask())
         if path.exists(): shutil.rmtree(path)
         os.replace(tmp, path)
     finally:
         if tmp.exists(): shutil.rmtree(tmp)
+
+# %% ../nbs/00_core.ipynb #43607e8f
+def save_ckpt(path, **state):
+    "Write the dict `state` (with its `key`) to `path` atomically (`torch.save`)."
+    with atomic_path(path) as tmp: torch.save(state, tmp)
+
+def load_ckpt(path, key):
+    "The checkpoint at `path` if it was saved with `key`; None when missing, unreadable or of another key."
+    if path is None or not Path(path).exists(): return None
+    try: st = torch.load(path, weights_only=True)
+    except Exception: return None
+    return st if isinstance(st, dict) and st.get('key') == key else None
 
 # %% ../nbs/00_core.ipynb #2c1c6605
 def seed_everything(seed:int):
@@ -106,12 +122,18 @@ def package_versions() -> dict:
     return dict(python=platform.python_version(), torch=torch.__version__, torchvision=torchvision.__version__,
                 timm=timm.__version__, numpy=np.__version__, delt=delt.__version__)
 
+# %% ../nbs/00_core.ipynb #89c00525
+def safe_name(s, keep='._-', sep='-') -> str:
+    "`s` for a file or folder name: each run of characters other than ASCII letters, digits and `keep` becomes `sep`."
+    return re.sub(f'[^A-Za-z0-9{re.escape(keep)}]+', sep, str(s)).strip(sep)
+
 # %% ../nbs/00_core.ipynb #4dd69d20
 _OUTPUT = dict(bars=True, notes=True)
 LOG_EVERY = 10.0            # seconds between two lines of a progress bar that writes to a file or a pipe
 
 def set_output(bars=None, notes=None) -> dict:
-    "Turn every progress bar (`bars`) and every note (`notes`) of this process on or off (None: unchanged); returns the switches."
+    """Turn every progress bar (`bars`) and every note (`notes`) of this process on or off (None: unchanged); returns
+    the switches."""
     if bars is not None: _OUTPUT['bars'] = bool(bars)
     if notes is not None: _OUTPUT['notes'] = bool(notes)
     return dict(_OUTPUT)
@@ -121,7 +143,8 @@ def _is_tty(f) -> bool:
     except (AttributeError, ValueError): return False
 
 class tqdm(_tqdm_auto.tqdm):
-    "tqdm.auto's bar that obeys `set_output(bars=False)` and writes whole lines, at most every `LOG_EVERY` s, to a non-terminal."
+    """tqdm.auto's bar that obeys `set_output(bars=False)` and writes whole lines, at most every `LOG_EVERY` s, to a
+    non-terminal."""
     def __init__(self, *args, **kw):
         if not _OUTPUT['bars']: kw['disable'] = True
         self._log, self._last_line, self._last_n = self._logs_to(kw.get('file')), 0.0, None

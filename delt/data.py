@@ -12,22 +12,21 @@ import numpy as np, torch
 from PIL import Image
 from torch.utils.data import Dataset, DataLoader
 from tqdm.auto import tqdm
-from fastcore.script import is_cli
 from .core import *
+from .cli import *
 
 # %% auto #0
-__all__ = ['FMNIST_CLASSES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'DATASETS', 'USER_MISTAKES', 'STOPPED', 'DELT_PROGS',
-           'OPTION_CHECKS', 'RENAMED', 'DEBIAN_FMNIST', 'IMG_EXTS', 'FOLDER_IN_MEMORY_MB', 'DatasetInfo',
-           'register_dataset', 'UserError', 'one_line', 'cli_errors', 'read_image', 'module_prog', 'interrupted_hook',
-           'one_line_parse_errors', 'option_name', 'check_out', 'check_options', 'note', 'take_renamed', 'old',
-           'negated', 'ImageTensors', 'from_tensors', 'normalize', 'denormalize', 'read_idx', 'load_idx_dataset',
-           'load_cifar', 'official_test_view', 'load_tiny_imagenet', 'folder_classes', 'list_images', 'eval_view',
-           'ImageFolderData', 'file_list_key', 'dataset_key', 'load_image_folder', 'class_difference', 'canonical_name',
-           'source_checkout', 'cache_dir', 'cache_root', 'file_lock', 'available_bytes', 'is_grey', 'detect_channels',
-           'folder_stats', 'infer_size', 'folder_info', 'dataset_info', 'get_dataset', 'batches']
+__all__ = ['FMNIST_CLASSES', 'IMAGENET_MEAN', 'IMAGENET_STD', 'DATASETS', 'DEBIAN_FMNIST', 'IMG_EXTS', 'FOLDER_IN_MEMORY_MB',
+           'DatasetInfo', 'register_dataset', 'read_image', 'ImageTensors', 'from_tensors', 'normalize', 'denormalize',
+           'read_idx', 'load_idx_dataset', 'load_cifar', 'official_test_view', 'load_tiny_imagenet', 'folder_classes',
+           'list_images', 'eval_view', 'ImageFolderData', 'file_list_key', 'dataset_key', 'load_image_folder',
+           'class_difference', 'canonical_name', 'source_checkout', 'cache_dir', 'cache_root', 'file_lock',
+           'available_bytes', 'is_grey', 'detect_channels', 'infer_size', 'folder_stats', 'folder_info', 'dataset_info',
+           'get_dataset', 'data_hash', 'batches']
 
 # %% ../nbs/01_data.ipynb #5c91f7d3
-FMNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot']
+FMNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag',
+                  'Ankle boot']
 IMAGENET_MEAN, IMAGENET_STD = (0.485, 0.456, 0.406), (0.229, 0.224, 0.225)
 
 @dataclass
@@ -44,7 +43,8 @@ class DatasetInfo:
     classes: list = None           # class names in index order, when fixed by the dataset
     randaug: tuple = (5, 4)        # timm RandAugment (m, n) used in post-training (SPEC §6)
     in_memory: bool = True
-    test_view: str = ''            # how test images are viewed when not as stored (Tiny-ImageNet: the official Resize 72 → CenterCrop 64)
+    # how test images are viewed when not as stored (Tiny-ImageNet: the official Resize 72 → CenterCrop 64)
+    test_view: str = ''
 
 DATASETS: dict[str, DatasetInfo] = {}
 
@@ -53,37 +53,10 @@ def register_dataset(info: DatasetInfo):
     DATASETS[info.name] = info
     return info
 
-# %% ../nbs/01_data.ipynb #a0a5023a
-class UserError(ValueError):
-    "A mistake in what the user asked for (a name, a path, a count); the message says what to change."
-
-USER_MISTAKES = (UserError, KeyError, ValueError, FileNotFoundError, NotADirectoryError)
-
-def one_line(e) -> str:
-    "The message of exception `e` on one line (a KeyError's message without its quotes; a DataLoader worker's: the original's)."
-    msg = str(e.args[0] if e.args else e)
-    if 'Original Traceback' in msg:                 # re-raised from a DataLoader worker: its last line is the original error
-        last = msg.strip().splitlines()[-1]; msg = last.split(': ', 1)[1] if ': ' in last else last
-    return ' '.join(msg.split())
-
-STOPPED = '{prog}: stopped (Ctrl-C); run the same command to resume from its last checkpoint (finished work is kept)'
-
-@contextlib.contextmanager
-def cli_errors(command, prog=None, kinds=(UserError,)):
-    "While `command` runs as a console script, exceptions of `kinds` become `prog: error: <message>` on stderr and exit status 2."
-    try: yield
-    except KeyboardInterrupt:
-        if not is_cli(command): raise
-        print(STOPPED.format(prog=prog or command.__name__.replace("_", "-")), file=sys.stderr, flush=True)
-        raise SystemExit(130) from None             # 128 + SIGINT, as a shell reports an interrupted program
-    except kinds as e:
-        if not is_cli(command): raise
-        print(f'{prog or command.__name__.replace("_", "-")}: error: {one_line(e)}', file=sys.stderr, flush=True)
-        raise SystemExit(2) from None
-
 # %% ../nbs/01_data.ipynb #c52aa27f
 def read_image(path, mode=None, header_only=False):
-    "The PIL image at `path`, decoded (and converted to `mode`); a file PIL cannot read is a `UserError` naming it and what to do."
+    """The PIL image at `path`, decoded (and converted to `mode`); a file PIL cannot read is a `UserError` naming it and
+    what to do."""
     try:
         im = Image.open(path)
         if not header_only:
@@ -94,129 +67,13 @@ def read_image(path, mode=None, header_only=False):
                         f'then run the same command again') from None
     return im
 
-# %% ../nbs/01_data.ipynb #db354acf
-DELT_PROGS = ('pipeline.py', 'experiments.py')      # the bare script names of `python -m delt.<module>`; console scripts are delt-*
-
-def _is_delt_prog(prog): return str(prog).startswith(('delt-', 'python -m delt.')) or str(prog) in DELT_PROGS
-
-def module_prog(name) -> str:
-    "Name `python -m delt.<name>` as typed in its --help and errors (argparse would say `<name>.py`); returns that name."
-    prog = f'python -m delt.{name}'
-    if sys.argv and Path(sys.argv[0]).name == f'{name}.py': sys.argv[0] = prog
-    return prog
-
-def interrupted_hook(kind, e, tb, _plain=sys.excepthook):
-    "`sys.excepthook` for delt's commands: Ctrl-C anywhere in a command is the one line `STOPPED`, not a traceback."
-    prog = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else ''
-    if issubclass(kind, KeyboardInterrupt) and _is_delt_prog(prog): print(STOPPED.format(prog=prog), file=sys.stderr, flush=True)
-    else: _plain(kind, e, tb)
-
-def one_line_parse_errors():
-    "Make argparse's errors for delt's commands one line (`prog: error: …; see prog --help`) with exit status 2; others unchanged."
-    import argparse
-    if getattr(argparse.ArgumentParser.error, '_delt', False): return
-    plain = argparse.ArgumentParser.error
-    def error(self, message):
-        if not _is_delt_prog(self.prog): return plain(self, message)
-        self.exit(2, f'{self.prog}: error: {" ".join(str(message).split())}; see {self.prog} --help\n')
-    error._delt = True
-    argparse.ArgumentParser.error = error
-
-one_line_parse_errors()
-if sys.excepthook is sys.__excepthook__: sys.excepthook = interrupted_hook
-
-# %% ../nbs/01_data.ipynb #94911640
-_COUNT = ('teacher_epochs', 'eval_epochs', 'hard_epochs', 'expert_epochs', 'epochs_per_stage', 'teacher_batch_size', 'batch_size',
-          'ipc', 'ipc_per_stage', 'stages', 'n', 'n_train', 'n_test', 'mipc', 'eval_every', 'iterations', 'syn_steps', 'n_experts',
-          'mosaic', 'pass_images', 'forgetting_bins', 'width')
-_COUNT0 = ('snapshots', 'mi', 'ri', 'jitter', 'transition_epochs', 'gm_transition_epochs', 'mtt_transition_epochs')
-_POSITIVE = ('lr', 'temperature', 'iter_scale')
-_NONNEG = ('weight_decay', 'r_bn')
-_INT = ('seed', 'distill_seed', 'init_seed')
-_LISTS = ('methods', 'ipcs', 'bases', 'schedules', 'students', 'student_archs')     # a grid's main axes (others, like criteria, may be [])
-OPTION_CHECKS = {**dict.fromkeys(_COUNT, 'count'), **dict.fromkeys(_COUNT0, 'count0'), **dict.fromkeys(_POSITIVE, 'positive'),
-                 **dict.fromkeys(_NONNEG, 'nonneg'), **dict.fromkeys(_INT, 'int'), **dict.fromkeys(_LISTS, 'list'), 'seeds': 'seeds'}
-_NEEDS = dict(count='a whole number ≥ 1', count0='a whole number ≥ 0', positive='a number > 0', nonneg='a number ≥ 0',
-              int='a whole number', list='a non-empty list, e.g. [a,b]', seeds='a count ≥ 1 or a non-empty list of distinct whole numbers')
-
-RENAMED = {   # old spelling → the vocabulary's name, per command (accepted for one release, with a note on stderr)
-    'delt-squeeze': dict(arch='teacher_arch', epochs='teacher_epochs', batch_size='teacher_batch_size'),
-    'delt-evaluate': dict(student='student_arch', epochs='eval_epochs', preset='eval_preset'),
-    'delt-pdd': dict(preset='method')}
-
-def option_name(key, cli=True) -> str:
-    "How the user wrote setting `key`: `--n-test` on a command line, `n_test` in a config or notebook parameters."
-    return f'--{key.replace("_", "-")}' if cli else key
-
-def _whole(v): return isinstance(v, (int, np.integer)) and not isinstance(v, bool)
-
-def _ok(kind, v):
-    if kind in ('count', 'count0', 'int'): return _whole(v) and (kind == 'int' or v >= (kind == 'count'))
-    if kind in ('positive', 'nonneg'): return isinstance(v, (int, float)) and not isinstance(v, bool) and (v > 0 if kind == 'positive' else v >= 0)
-    if kind == 'list': return isinstance(v, (list, tuple)) and len(v) > 0
-    if kind == 'seeds':
-        if _whole(v): return v >= 1
-        return isinstance(v, (list, tuple)) and len(v) > 0 and all(_whole(s) for s in v) and len(set(v)) == len(v)
-    raise ValueError(f'unknown kind {kind!r}')
-
-def check_out(out, option='--out'):
-    "Refuse (a `UserError`) an output folder that is an existing file, or that cannot be created or written; returns `out`."
-    p = Path(out).expanduser().absolute()
-    if p.exists() and not p.is_dir(): raise UserError(f'{option} {out} is a file, not a folder: choose another {option}')
-    top = p
-    while not top.exists(): top = top.parent
-    if not top.is_dir(): raise UserError(f'{option} {out} cannot be created: {top} is a file, not a folder: choose another {option}')
-    try:
-        with tempfile.TemporaryFile(dir=top): pass           # a real write: permissions, read-only filesystems, quotas
-    except OSError as e:
-        raise UserError(f'{option} {out} cannot be written ({top}: {e.strerror or e}): choose a folder you can write to') from None
-    return out
-
-def check_options(values: dict, cli=True, zero_ok=(), checks=None) -> dict:
-    "Check every setting of `values` that `OPTION_CHECKS` (or `checks`) knows, and the output folder (`out`, `out_dir`); a `UserError` names the first bad one. `progress`/`quiet` among them set the process's bars and notes (`set_output`). Returns `values`."
-    for k, v in values.items():
-        kind = (checks or OPTION_CHECKS).get(k)
-        if kind is None or v is None: continue
-        if kind == 'count' and k in zero_ok: kind = 'count0'
-        if not _ok(kind, v): raise UserError(f'{option_name(k, cli)} must be {_NEEDS[kind]}, not {v!r}')
-    for k in ('out', 'out_dir'):
-        if isinstance(values.get(k), (str, Path)) and str(values[k]): check_out(values[k], option_name(k, cli))
-    if 'quiet' in values or 'progress' in values:
-        quiet = bool(values.get('quiet')); set_output(bars=values.get('progress', True) is not False and not quiet, notes=not quiet)
-    return values
-
-def note(prog, msg):
-    "One line on stderr that is not an error (a deprecated spelling, what was inferred); none after `set_output(notes=False)` (--quiet)."
-    if set_output()['notes']: print(f'{prog}: note: {msg}', file=sys.stderr, flush=True)
-
-def take_renamed(values: dict, command: str, defaults=None, quiet=False) -> dict:
-    "Move old spellings (`RENAMED[command]`) in `values` to their names, one note on stderr each; old and new both given is a `UserError`."
-    for old, new in RENAMED.get(command, {}).items():
-        v = values.pop(old, None)
-        if v is None: continue
-        if values.get(new) is not None and values.get(new) != (defaults or {}).get(new):
-            raise UserError(f'{option_name(old)} is the old spelling of {option_name(new)}: give only {option_name(new)}')
-        values[new] = v
-        if not quiet: note(command, f'{option_name(old)} is deprecated: use {option_name(new)} (the old spelling is accepted until the next release)')
-    return values
-
-def old(t):
-    "The annotation of a deprecated option kept for one release: parsed like `t`, hidden from --help."
-    import argparse
-    from typing import Annotated
-    return Annotated[t, {'help': argparse.SUPPRESS}]
-
-def negated(help):
-    "The annotation of a flag on by default (`--no-x` turns it off) whose help reads the right way round."
-    from typing import Annotated
-    return Annotated[bool, {'help': help}]
-
 # %% ../nbs/01_data.ipynb #0ae7c223
 class ImageTensors(Dataset):
     "uint8 images `x` (N,C,H,W), int64 labels `y`, class names in index order."
     def __init__(self, x, y, classes, info: DatasetInfo, split='train'):
         x, y = torch.as_tensor(x), torch.as_tensor(y, dtype=torch.long)
-        if x.dtype != torch.uint8 or x.ndim != 4: raise ValueError(f'images must be a uint8 tensor N×C×H×W, got {x.dtype} {tuple(x.shape)}')
+        if x.dtype != torch.uint8 or x.ndim != 4: raise ValueError('images must be a uint8 tensor N×C×H×W, got '
+                                                                   f'{x.dtype} {tuple(x.shape)}')
         if len(x) != len(y): raise ValueError(f'{len(x)} images but {len(y)} labels')
         self.x, self.y, self.classes, self.info, self.split = x, y, list(classes), info, split
     def __len__(self): return len(self.y)
@@ -227,7 +84,9 @@ class ImageTensors(Dataset):
     def subset(self, idx):
         "A new `ImageTensors` holding the images at `idx`."
         return ImageTensors(self.x[idx], self.y[idx], self.classes, self.info, self.split)
-    def __repr__(self): return f'ImageTensors({self.info.name}/{self.split}: {len(self)} images {tuple(self.x.shape[1:])}, {len(self.classes)} classes)'
+    def __repr__(self):
+        return (f'ImageTensors({self.info.name}/{self.split}: {len(self)} images {tuple(self.x.shape[1:])}, '
+                f'{len(self.classes)} classes)')
 
 def from_tensors(x, y, classes, mean, std, name='tensors', split='train'):
     "Wrap images a user already has (uint8 N×C×H×W, or float in [0,1], which is quantised) as a dataset."
@@ -254,7 +113,8 @@ def denormalize(x, info: DatasetInfo):
     return (x * s + m).clamp(0, 1)
 
 # %% ../nbs/01_data.ipynb #48c5764b
-_IDX = {'train': ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'), 'test': ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')}
+_IDX = {'train': ('train-images-idx3-ubyte', 'train-labels-idx1-ubyte'),
+        'test': ('t10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte')}
 DEBIAN_FMNIST = Path('/usr/share/datasets/fashion-mnist')
 
 def read_idx(path) -> np.ndarray:
@@ -265,7 +125,8 @@ def read_idx(path) -> np.ndarray:
     nd = raw[3]
     shape = tuple(int.from_bytes(raw[4 + 4*i: 8 + 4*i], 'big') for i in range(nd))
     data = np.frombuffer(raw, np.uint8, offset=4 + 4*nd)
-    if data.size != int(np.prod(shape)): raise ValueError(f'{path} is truncated: header says {shape}, found {data.size} values')
+    if data.size != int(np.prod(shape)): raise ValueError(f'{path} is truncated: header says {shape}, found '
+                                                          f'{data.size} values')
     return data.reshape(shape)
 
 def _find_idx(dirs, stem):
@@ -297,17 +158,23 @@ def load_idx_dataset(root, split, info, names, tv_name, debian_dir=None):
         try: dirs = [_tv_download(tv_name, root)]
         except Exception as e:
             raise FileNotFoundError(
-                f"{info.name}: IDX files not found (looked in {[str(p) for p in dirs]}). Get them in one of three ways:\n"
-                f"  1. put {img_stem}[.gz] etc. in <data_root>/{names[0]}/ and pass data_root=...;\n"
-                f"  2. on Debian/Ubuntu: `apt-get install dataset-fashion-mnist` (Fashion-MNIST only);\n"
-                f"  3. connect to the internet: torchvision's {tv_name} downloader is tried last (it failed: {type(e).__name__}).") from None
+                f"{info.name}: IDX files not found (looked in {[str(p) for p in dirs]}). Get them in one of three "
+                f"ways:\n  1. put {img_stem}[.gz] etc. in <data_root>/{names[0]}/ and pass data_root=...;\n  2. on "
+                "Debian/Ubuntu: `apt-get install dataset-fashion-mnist` (Fashion-MNIST only);\n  3. connect to the "
+                f"internet: torchvision's {tv_name} downloader is tried last (it failed: "
+                f"{type(e).__name__}).") from None
         f = _find_idx(dirs, img_stem)
     x = read_idx(f); y = read_idx(_find_idx([f.parent], lbl_stem))
-    return ImageTensors(torch.from_numpy(x.copy()).unsqueeze(1), torch.from_numpy(y.astype(np.int64)), info.classes, info, split)
+    return ImageTensors(torch.from_numpy(x.copy()).unsqueeze(1), torch.from_numpy(y.astype(np.int64)), info.classes,
+                        info, split)
 
-register_dataset(DatasetInfo('fashion_mnist', 28, 1, (0.2860,), (0.3530,), 10, classes=FMNIST_CLASSES, folder='fashion_mnist',
-    loader=lambda root, split, info: load_idx_dataset(root, split, info, ['fashion_mnist', 'FashionMNIST', 'fashion-mnist'], 'FashionMNIST', DEBIAN_FMNIST)))
-register_dataset(DatasetInfo('mnist', 28, 1, (0.1307,), (0.3081,), 10, classes=[str(i) for i in range(10)], folder='mnist',
+register_dataset(DatasetInfo('fashion_mnist', 28, 1, (0.2860,), (0.3530,), 10, classes=FMNIST_CLASSES,
+                             folder='fashion_mnist',
+    loader=lambda root, split,
+    info: load_idx_dataset(root, split, info, ['fashion_mnist', 'FashionMNIST', 'fashion-mnist'], 'FashionMNIST',
+                           DEBIAN_FMNIST)))
+register_dataset(DatasetInfo('mnist', 28, 1, (0.1307,), (0.3081,), 10, classes=[str(i) for i in range(10)],
+                             folder='mnist',
     loader=lambda root, split, info: load_idx_dataset(root, split, info, ['mnist', 'MNIST'], 'MNIST')));
 
 # %% ../nbs/01_data.ipynb #44c7509b
@@ -332,7 +199,8 @@ def load_cifar(root, split, info):
     x = np.concatenate([np.asarray(_dget(b, 'data'), np.uint8) for b in batches]).reshape(-1, 3, 32, 32)
     y = np.concatenate([np.asarray(_dget(b, 'labels' if c10 else 'fine_labels')) for b in batches]).astype(np.int64)
     meta = _unpickle(_need(base/('batches.meta' if c10 else 'meta'), info.name))
-    classes = [c.decode() if isinstance(c, bytes) else c for c in _dget(meta, 'label_names' if c10 else 'fine_label_names')]
+    classes = [c.decode() if isinstance(c, bytes) else c
+               for c in _dget(meta, 'label_names' if c10 else 'fine_label_names')]
     return ImageTensors(torch.from_numpy(x), torch.from_numpy(y), classes, info, split)
 
 _CIFAR_MEAN, _CIFAR_STD = (0.4914, 0.4822, 0.4465), (0.2023, 0.1994, 0.2010)
@@ -341,7 +209,8 @@ register_dataset(DatasetInfo('cifar100', 32, 3, _CIFAR_MEAN, _CIFAR_STD, 100, lo
 
 # %% ../nbs/01_data.ipynb #674f6e66
 def official_test_view(size):
-    "PIL → PIL: the official validation view — resize the short side to size // 7 * 8, centre-crop `size` (at 64 px: 72, then 64)."
+    """PIL → PIL: the official validation view — resize the short side to size // 7 * 8, centre-crop `size` (at 64 px:
+    72, then 64)."""
     r = size // 7 * 8
     def f(im):
         w, h = im.size
@@ -366,7 +235,8 @@ def load_tiny_imagenet(root, split, info):
     if split == 'train':
         items = [(p, idx[w]) for w in wnids for p in sorted((base/'train'/w/'images').glob('*.JPEG'))]
     else:
-        rows = [l.split('\t') for l in _need(base/'val'/'val_annotations.txt', info.name).read_text().splitlines() if l.strip()]
+        rows = [l.split('\t')
+                for l in _need(base/'val'/'val_annotations.txt', info.name).read_text().splitlines() if l.strip()]
         items = [(base/'val'/'images'/r[0], idx[r[1]]) for r in rows]
     if not items: raise FileNotFoundError(f'{info.name}: no images found under {base}/{split}')
     view = None if split == 'train' else official_test_view(info.size)     # the test split: the official view
@@ -383,7 +253,8 @@ IMG_EXTS = {'.jpg', '.jpeg', '.png', '.bmp', '.webp', '.ppm', '.tif', '.tiff'}
 def folder_classes(split_dir) -> list:
     "Sorted class-folder names under `split_dir`."
     split_dir = Path(split_dir)
-    if not split_dir.is_dir(): raise FileNotFoundError(f'{split_dir} does not exist: an ImageFolder dataset needs train/<class>/ and val/<class>/ folders')
+    if not split_dir.is_dir(): raise FileNotFoundError(f'{split_dir} does not exist: an ImageFolder dataset needs '
+                                                       'train/<class>/ and val/<class>/ folders')
     classes = sorted(p.name for p in split_dir.iterdir() if p.is_dir() and not p.name.startswith('.'))
     if not classes: raise FileNotFoundError(f'{split_dir} has no class folders')
     return classes
@@ -402,7 +273,8 @@ def eval_view(size):
     def f(im):
         w, h = im.size
         if min(w, h) > size:
-            s = round(size * 8 / 7) / min(w, h); im = im.resize((max(size, round(w*s)), max(size, round(h*s))), Image.BILINEAR)
+            s = round(size * 8 / 7) / min(w, h)
+            im = im.resize((max(size, round(w*s)), max(size, round(h*s))), Image.BILINEAR)
         w, h = im.size
         if (w, h) != (size, size):
             l, t = (w - size) // 2, (h - size) // 2
@@ -428,25 +300,31 @@ class ImageFolderData(Dataset):
         return (self.y == c).nonzero().flatten()
     def subset(self, idx):
         "A new `ImageFolderData` over the images at `idx` (nothing is decoded)."
-        return ImageFolderData([self.items[i] for i in torch.as_tensor(idx).flatten().tolist()], self.classes, self.info, self.split, self.transform)
+        return ImageFolderData([self.items[i] for i in torch.as_tensor(idx).flatten().tolist()], self.classes,
+                               self.info, self.split, self.transform)
     def to_tensors(self, progress=None) -> ImageTensors:
         "Decode every image (the same view as streaming gives) into an in-memory `ImageTensors`."
-        first = self[0][0] if len(self) else torch.empty(self.info.channels, self.info.size, self.info.size, dtype=torch.uint8)
+        first = (self[0][0] if len(self)
+                 else torch.empty(self.info.channels, self.info.size, self.info.size, dtype=torch.uint8))
         x = torch.empty(len(self), *first.shape, dtype=torch.uint8)
         show = len(self) >= 1000 if progress is None else progress
-        for i in tqdm(range(len(self)), desc=f'decoding {self.info.name}/{self.split}', leave=False, disable=not show): x[i] = self[i][0]
+        for i in tqdm(range(len(self)), desc=f'decoding {self.info.name}/{self.split}', leave=False, disable=not show):
+            x[i] = self[i][0]
         return ImageTensors(x, self.y.clone(), self.classes, self.info, self.split)
-    def __repr__(self): return f'ImageFolderData({self.info.name}/{self.split}: {len(self)} images, {len(self.classes)} classes)'
+    def __repr__(self):
+        return f'ImageFolderData({self.info.name}/{self.split}: {len(self)} images, {len(self.classes)} classes)'
 
 def file_list_key(items) -> str:
-    "A short sha256 of a file list — each file's path, size, mtime (ns) and label: a streamed split's identity, no pixel read."
+    """A short sha256 of a file list — each file's path, size, mtime (ns) and label: a streamed split's identity, no
+    pixel read."""
     h = hashlib.sha256()
     for p, c in items:
         st = os.stat(p); h.update(f'{p}\t{st.st_size}\t{st.st_mtime_ns}\t{int(c)}\n'.encode())
     return h.hexdigest()[:16]
 
 def dataset_key(data) -> str:
-    "A short sha256 naming a split: its pixels and labels in memory, its file list (plus the decoded view) when streamed."
+    """A short sha256 naming a split: its pixels and labels in memory, its file list (plus the decoded view) when
+    streamed."""
     if isinstance(data, ImageFolderData):
         return fingerprint(dict(files=file_list_key(data.items), size=data.info.size, channels=data.info.channels))
     h = hashlib.sha256(data.x.contiguous().numpy().tobytes()); h.update(data.y.numpy().astype(np.int64).tobytes())
@@ -464,14 +342,17 @@ def load_image_folder(root, split, info):
     data = ImageFolderData(list_images(split_dir, classes), classes, info, split)
     return data.to_tensors() if info.in_memory else data
 
-for _n, _k, _f in [('imagenette', 10, 'imagenette2'), ('imagewoof', 10, 'imagewoof2'), ('imagenet100', 100, 'imagenet100'), ('imagenet1k', 1000, 'imagenet')]:
-    register_dataset(DatasetInfo(_n, 224, 3, IMAGENET_MEAN, IMAGENET_STD, _k, load_image_folder, folder=_f, randaug=(6, 2), in_memory=False))
+for _n, _k, _f in [('imagenette', 10, 'imagenette2'), ('imagewoof', 10, 'imagewoof2'),
+                   ('imagenet100', 100, 'imagenet100'), ('imagenet1k', 1000, 'imagenet')]:
+    register_dataset(DatasetInfo(_n, 224, 3, IMAGENET_MEAN, IMAGENET_STD, _k, load_image_folder, folder=_f,
+                                 randaug=(6, 2), in_memory=False))
 
 # %% ../nbs/01_data.ipynb #181fdce0
 def _first_names(cs, k=4): return ', '.join(map(str, cs[:k])) + (', …' if len(cs) > k else '')
 
 def class_difference(ours, theirs, who):
-    "How the class list `ours` (of `who`: 'teacher', 'set') differs from the dataset's `theirs`, in words; None if equal."
+    """How the class list `ours` (of `who`: 'teacher', 'set') differs from the dataset's `theirs`, in words; None if
+    equal."""
     ours, theirs = list(ours), list(theirs)
     if ours == theirs: return None
     if len(ours) != len(theirs):
@@ -479,16 +360,16 @@ def class_difference(ours, theirs, who):
     i = next(i for i, (a, b) in enumerate(zip(ours, theirs)) if a != b)
     return f'other classes or another class order (class {i} is {ours[i]!r} for the {who}, {theirs[i]!r} here)'
 
-# %% ../nbs/01_data.ipynb #789037d9
-FOLDER_IN_MEMORY_MB = 2048
-
+# %% ../nbs/01_data.ipynb #0a4bd9f7
 def _norm_name(n): return ''.join(ch for ch in n.lower() if ch.isalnum())
 
 def canonical_name(name) -> str:
-    "The registered name `name` means (`fashion-mnist`, `FashionMNIST` → `fashion_mnist`); unknown names come back unchanged."
+    """The registered name `name` means (`fashion-mnist`, `FashionMNIST` → `fashion_mnist`); unknown names come back
+    unchanged."""
     if name in DATASETS or name.startswith('folder:'): return name
     return next((k for k in DATASETS if _norm_name(k) == _norm_name(name)), name)
 
+# %% ../nbs/01_data.ipynb #a8d1ee2c
 def source_checkout():
     "delt's source checkout (the folder holding nbs/ and pyproject.toml) when delt is imported from one, else None."
     import delt
@@ -496,11 +377,14 @@ def source_checkout():
     return src if (src/'nbs').is_dir() and (src/'pyproject.toml').exists() else None
 
 def cache_dir(setting=None, out=None) -> Path:
-    "The one cache folder (teachers, rankings, baselines, folder facts, locks): `setting` (relative to the working directory), else `$DELT_CACHE`, else <checkout>/outputs/cache when `out` lies in delt's source checkout, else ~/.cache/delt."
+    """The one cache folder (teachers, rankings, baselines, folder facts, locks): `setting` (relative to the working
+    directory), else `$DELT_CACHE`, else <checkout>/outputs/cache when `out` lies in delt's source checkout, else
+    ~/.cache/delt."""
     if setting: return Path(setting).expanduser().resolve()
     if os.environ.get('DELT_CACHE'): return Path(os.environ['DELT_CACHE']).expanduser().resolve()
     src = source_checkout()
-    if src is not None and out is not None and Path(out).expanduser().resolve().is_relative_to(src): return src/'outputs'/'cache'
+    if src is not None and out is not None and Path(out).expanduser().resolve().is_relative_to(src):
+        return src/'outputs'/'cache'
     return Path('~/.cache/delt').expanduser()
 
 def cache_root() -> Path:
@@ -509,7 +393,8 @@ def cache_root() -> Path:
 
 @contextlib.contextmanager
 def file_lock(path):
-    "Hold an exclusive lock on the file `path` while the block runs (other processes wait); the file is removed afterwards, so no lock file outlives its use."
+    """Hold an exclusive lock on the file `path` while the block runs (other processes wait); the file is removed
+    afterwards, so no lock file outlives its use."""
     import fcntl
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     while True:
@@ -523,12 +408,14 @@ def file_lock(path):
         with contextlib.suppress(FileNotFoundError): path.unlink()
         fcntl.flock(f, fcntl.LOCK_UN); f.close()
 
+# %% ../nbs/01_data.ipynb #53c0c6bc
 def available_bytes(device='cpu') -> int:
     "Memory free for a run on `device`: the GPU's free memory, or the machine's available memory (/proc/meminfo)."
     if torch.device(device).type == 'cuda': return torch.cuda.mem_get_info(torch.device(device))[0]
     try: return next(int(l.split()[1]) * 1024 for l in open('/proc/meminfo') if l.startswith('MemAvailable:'))
     except (OSError, StopIteration): return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_AVPHYS_PAGES')
 
+# %% ../nbs/01_data.ipynb #ba504979
 def is_grey(path) -> bool:
     "Is the image at `path` grey (a grey mode, or colour with three equal channels)?"
     im = read_image(path, header_only=True)
@@ -541,49 +428,62 @@ def detect_channels(paths, k=32) -> int:
     pick = np.unique(np.linspace(0, len(paths) - 1, min(k, len(paths))).round().astype(int))
     return 1 if all(is_grey(paths[i]) for i in pick) else 3
 
+def infer_size(paths, k=32) -> int:
+    """The image side of a folder: the most common shorter side of up to `k` (evenly spread) images (PIL reads only
+    their headers)."""
+    pick = np.unique(np.linspace(0, len(paths) - 1, min(k, len(paths))).round().astype(int))
+    sides = [min(read_image(paths[i], header_only=True).size) for i in pick]
+    return max(set(sides), key=sides.count)
+
+# %% ../nbs/01_data.ipynb #3929a462
+FOLDER_IN_MEMORY_MB = 2048
+
 def folder_stats(items, size, channels, progress=True) -> dict:
-    "Per-channel mean and std ([0, 1] scale) of a training split's images as the loaders view them; cached by file list."
+    """Per-channel mean and std ([0, 1] scale) of a training split's images as the loaders view them; cached by file
+    list."""
     key = fingerprint(dict(files=file_list_key(items), size=size, channels=channels))
     f = cache_root()/'folder_stats'/f'{key}.json'
     if f.exists(): return load_json(f)
     info = DatasetInfo('stats', size, channels, (0.,) * channels, (1.,) * channels, 0)
     data = ImageFolderData(items, [], info, 'train'); s = np.zeros(channels); s2 = np.zeros(channels); n = 0
-    for i in tqdm(range(len(data)), desc='mean/std of the training images', leave=False, disable=not progress or len(data) < 1000):
+    for i in tqdm(range(len(data)), desc='mean/std of the training images', leave=False,
+                  disable=not progress or len(data) < 1000):
         a = data[i][0].double().flatten(1) / 255
         s += a.sum(1).numpy(); s2 += (a * a).sum(1).numpy(); n += a.shape[1]
     mean = s / n; std = np.sqrt(np.maximum(s2 / n - mean ** 2, 0))
-    st = dict(mean=[round(float(v), 6) for v in mean], std=[round(float(max(v, 1e-6)), 6) for v in std], n_images=len(items), key=key)
+    st = dict(mean=[round(float(v), 6) for v in mean], std=[round(float(max(v, 1e-6)), 6) for v in std],
+              n_images=len(items), key=key)
     save_json(st, f)
     return st
-
-def infer_size(paths, k=32) -> int:
-    "The image side of a folder: the most common shorter side of up to `k` (evenly spread) images (PIL reads only their headers)."
-    pick = np.unique(np.linspace(0, len(paths) - 1, min(k, len(paths))).round().astype(int))
-    sides = [min(read_image(paths[i], header_only=True).size) for i in pick]
-    return max(set(sides), key=sides.count)
 
 _INFERRED = set()
 
 def folder_info(name) -> DatasetInfo:
-    "The `DatasetInfo` of `folder:<path>[@size]`: classes, channels, mean/std measured on its training split; without @size, the size of its files."
+    """The `DatasetInfo` of `folder:<path>[@size]`: classes, channels, mean/std measured on its training split; without
+    @size, the size of its files."""
     path, _, size = name[7:].partition('@')
     try: size = int(size) if size else None
     except ValueError: raise UserError(f'{name}: the size after @ must be an integer, e.g. folder:{path}@64') from None
-    if size is not None and size < 1: raise UserError(f'{name}: the size after @ must be ≥ 1 pixel, e.g. folder:{path}@64')
+    if size is not None and size < 1: raise UserError(f'{name}: the size after @ must be ≥ 1 pixel, e.g. '
+                                                      f'folder:{path}@64')
     path = Path(path).expanduser().resolve()
-    if not path.is_dir(): raise FileNotFoundError(f'{path} does not exist: folder:<path> needs <path>/train/<class>/ and <path>/val/<class>/ folders')
+    if not path.is_dir(): raise FileNotFoundError(f'{path} does not exist: folder:<path> needs <path>/train/<class>/ '
+                                                  'and <path>/val/<class>/ folders')
     classes = folder_classes(path/'train'); items = list_images(path/'train', classes)
     ch = detect_channels([p for p, _ in items])
     if size is None:
         size = infer_size([p for p, _ in items])
         if name not in _INFERRED:
-            _INFERRED.add(name); note('delt', f'{name}: {size} px, {ch} channel{"s" * (ch > 1)}, inferred from its files (add @SIZE to choose the size)')
+            _INFERRED.add(name); note('delt', f'{name}: {size} px, {ch} channel{"s" * (ch > 1)}, inferred from its '
+                                              'files (add @SIZE to choose the size)')
     st = folder_stats(items, size, ch)
     limit = float(os.environ.get('DELT_IN_MEMORY_MB', FOLDER_IN_MEMORY_MB))
-    return DatasetInfo(name, size, ch, tuple(st['mean']), tuple(st['std']), len(classes), load_image_folder, folder=str(path),
+    return DatasetInfo(name, size, ch, tuple(st['mean']), tuple(st['std']), len(classes), load_image_folder,
+                       folder=str(path),
                        classes=classes, randaug=(5, 4) if size <= 32 else (4, 3) if size <= 64 else (6, 2),
                        in_memory=len(items) * ch * size * size <= limit * 2**20)
 
+# %% ../nbs/01_data.ipynb #da0e5f65
 def dataset_info(name) -> DatasetInfo:
     "The registry entry for `name` (or a new one for `folder:<path>[@size]`)."
     if name.startswith('folder:'): return folder_info(name)
@@ -602,6 +502,12 @@ def get_dataset(name='fashion_mnist', split='train', data_root=None):
     root = data_root if data_root is not None else os.environ.get('DELT_DATA')
     if name.startswith('folder:'): root = '/'
     return info.loader(root, split, info)
+
+# %% ../nbs/01_data.ipynb #d8fd3868
+def data_hash(data) -> str:
+    """sha256 (short) naming a set: its images and labels in memory, its file list (paths, sizes, mtimes) when streamed
+    (`dataset_key`)."""
+    return dataset_key(data)
 
 # %% ../nbs/01_data.ipynb #a73df06e
 def batches(data, bs, shuffle=False, generator=None, workers=None, drop_last=False):

@@ -4,13 +4,13 @@
 
 # %% ../nbs/06a_distill.ipynb #cb2038a4
 from __future__ import annotations
-import copy, math, os, shutil, time
+import copy, shutil, time
 from dataclasses import asdict, fields
 from pathlib import Path
 import numpy as np, torch
-from PIL import Image
 from fastcore.script import call_parse
 from .core import *
+from .cli import *
 from .data import *
 from .models import bn_layers, check_arch
 from .teachers import is_foreign, load_foreign_teacher, teacher_info, split_file_spec
@@ -18,29 +18,35 @@ from .squeeze import load_teacher
 from .ranking import rank_classes, rded_select, rank_info
 from .mosaic import real_init, noise_init, check_mosaic, lazy_real_init, lazy_noise_init
 from .distributed import setup, agree, is_main, barrier, per_rank, world, gather
-from .recover import RecoverConfig, recover, check_iterations, check_layout, join_iterations, image_iterations, parse_bytes, PERF_FIELDS
+from .recover import (RecoverConfig, recover, check_iterations, check_layout, join_iterations, image_iterations,
+                          parse_bytes, PERF_FIELDS)
+from .sets import (FORMATS, check_format, to_uint8, image_file, save_image, write_images, write_pngs,
+                       write_manifest, write_set, EXTRAS_INIT_BYTES, SetWriter, finished_set)
+from .viz import class_grid
 
 # %% auto #0
-__all__ = ['IPC1_ITERATIONS', 'FORMATS', 'EXTRAS_INIT_BYTES', 'preset', 'settings', 'recover_config', 'scaled_iterations',
-           'check_format', 'to_uint8', 'image_file', 'save_image', 'write_images', 'write_pngs', 'write_manifest',
-           'write_set', 'SetWriter', 'ranking_cache', 'load_any_teacher', 'initial_images', 'distill', 'check_out_set',
-           'check_class_sizes', 'finished_set', 'write_grid', 'teacher_spec', 'delt_distill']
+__all__ = ['IPC1_ITERATIONS', 'preset', 'settings', 'recover_config', 'scaled_iterations', 'ranking_cache', 'load_any_teacher',
+           'initial_images', 'distill', 'check_out_set', 'check_class_sizes', 'write_grid', 'teacher_spec',
+           'delt_distill']
 
 # %% ../nbs/06a_distill.ipynb #8fbfdaed
 def _family(size): return 'small' if size <= 32 else 'tiny' if size <= 64 else 'imagenet'
 
-IPC1_ITERATIONS = {'small': 2000, 'tiny': 500, 'imagenet': 1000}   # DELT at IPC 1 (Table 7c: CIFAR-10, Tiny, ImageNette)
+IPC1_ITERATIONS = {'small': 2000, 'tiny': 500, 'imagenet': 1000}  # DELT at IPC 1 (Table 7c: CIFAR-10, Tiny, ImageNette)
 _SRE2L = {   # SRe2L's official recover scripts per family (SPEC §5)
     'small':    dict(mi=1000, lr=0.25, r_bn=0.01, crop=False, flip=False, jitter=4, jitter_signed=False),
     'tiny':     dict(mi=4000, lr=0.1, r_bn=1.0, crop=True, flip=True, jitter=4, jitter_signed=True),
     'imagenet': dict(mi=4000, lr=0.25, r_bn=0.01, crop=True, flip=True, jitter=32, jitter_signed=False)}
 _CDA = {'small': dict(), 'tiny': dict(lr=0.4, r_bn=0.05), 'imagenet': dict()}
 _RECIPE = {
-    'delt': 'VILA-Lab/DELT recover.py and scripts: class-major batches of 100, MI 4000 / RI 500, CDA crop curriculum, no roll',
+    'delt': 'VILA-Lab/DELT recover.py and scripts: class-major batches of 100, MI 4000 / RI 500, CDA crop curriculum, '
+            'no roll',
     'early_only': "DELT's recovery without EarlyLate (DELT's early-only ablation): constant MI",
-    'sre2l': dict(small='VILA-Lab/SRe2L CIFAR-100 recover (no crop or flip, roll [0, 4])', tiny='VILA-Lab/SRe2L recover_tiny.py',
+    'sre2l': dict(small='VILA-Lab/SRe2L CIFAR-100 recover (no crop or flip, roll [0, 4])',
+                  tiny='VILA-Lab/SRe2L recover_tiny.py',
                   imagenet='VILA-Lab/SRe2L ImageNet-1K recover'),
-    'cda': dict(small="no official CDA CIFAR recipe: SRe2L-CIFAR's iterations, lr, r_bn and roll, CDA's curriculum and flip",
+    'cda': dict(small="no official CDA CIFAR recipe: SRe2L-CIFAR's iterations, lr, r_bn and roll, CDA's curriculum "
+                      "and flip",
                 tiny='VILA-Lab/SRe2L CDA recover_cda_tiny.py', imagenet='VILA-Lab/SRe2L CDA recover_cda_in1k.py'),
     'rded': 'LINs-lab/RDED: crop scoring (zero-padded) and mosaic, no optimisation'}
 _DEPARTS = {
@@ -50,19 +56,25 @@ _DEPARTS = {
     'rded': ['folder datasets: crops are cut from the decoded view, not from the original file']}
 
 def _real_departs(size):
-    "Where real initialisation departs from DELT at side `size`: its loader resizes to size//7·8 and centre-crops (identity at 32)."
+    """Where real initialisation departs from DELT at side `size`: its loader resizes to size//7·8 and centre-crops
+    (identity at 32)."""
     r, out = size // 7 * 8, []
-    if size <= 64: out.append("ranking: the view normalised with the dataset's mean/std, as the teacher was trained (DELT's "
-                              "data_selection.py uses ImageNet's for CIFAR/Tiny too; rank_norm='imagenet' follows it)")
-    if r != size and size != 64: out.append(f'initial images taken as decoded (the DELT loader resizes them to {r} px and centre-crops {size})')
-    if size == 64: out.append('64-px folders other than Tiny-ImageNet taken as decoded (Tiny-ImageNet: resize 72, centre crop 64, as DELT)')
+    if size <= 64: out.append("ranking: the view normalised with the dataset's mean/std, as the teacher was trained "
+                              "(DELT's data_selection.py uses ImageNet's for CIFAR/Tiny too; rank_norm='imagenet' "
+                              "follows it)")
+    if r != size and size != 64: out.append(f'initial images taken as decoded (the DELT loader resizes them to {r} px '
+                                            f'and centre-crops {size})')
+    if size == 64: out.append('64-px folders other than Tiny-ImageNet taken as decoded (Tiny-ImageNet: resize 72, '
+                              'centre crop 64, as DELT)')
     return out
 
 def preset(method, size=28):
     "The settings of `method` for images of side `size`, with the official recipe they follow and where they depart."
     f = _family(size)
-    base = dict(lr=0.25, r_bn=0.01, first_bn_mul=10., betas=(0.5, 0.9), milestone=1.0, mosaic=1, mipc=None, layout='class_major',
-                batch_size=100, crop=True, flip=True, curriculum=True, jitter=0, jitter_signed=False, amp=False, rank_norm='dataset')
+    base = dict(lr=0.25, r_bn=0.01, first_bn_mul=10., betas=(0.5, 0.9), milestone=1.0, mosaic=1, mipc=None,
+                layout='class_major',
+                batch_size=100, crop=True, flip=True, curriculum=True, jitter=0, jitter_signed=False, amp=False,
+                rank_norm='dataset')
     sre2l = dict(init='noise', layout='interleaved', curriculum=False, min_crop=0.08, **_SRE2L[f], ri=_SRE2L[f]['mi'])
     presets = {
         'delt':       dict(init='medium', mi=4000, ri=500),
@@ -89,7 +101,8 @@ def settings(method, info, ipc, teacher=None, **overrides):
     if method == 'delt' and ipc == 1 and overrides.get('mi') is None and overrides.get('ri') is None:
         s['mi'] = s['ri'] = IPC1_ITERATIONS[_family(info.size)]
     s.update({k: v for k, v in overrides.items() if v is not None}); s['ipc'] = ipc
-    if s.get('amp'): s['departs'] = s['departs'] + ['bf16 autocast and channels_last on CUDA (amp): the official code runs fp32']
+    if s.get('amp'): s['departs'] = s['departs'] + ['bf16 autocast and channels_last on CUDA (amp): the official code '
+                                                    'runs fp32']
     if ipc < 1: raise ValueError(f'IPC must be ≥ 1, got {ipc}')
     if s['init'] not in _INITS: raise ValueError(f"init must be one of {_INITS}, not {s['init']!r}")
     rank_info(info, s.get('rank_norm', 'dataset'))                   # a known ranking normalisation, fit for the images
@@ -105,108 +118,20 @@ def recover_config(s, **kw):
 
 # %% ../nbs/06a_distill.ipynb #0ce7f2e9
 def scaled_iterations(method, size, ipc, scale=1.0):
-    "MI and RI of `method`'s preset at `ipc` for images of side `size`, scaled by `scale` with the rounds kept (None: no recovery)."
+    """MI and RI of `method`'s preset at `ipc` for images of side `size`, scaled by `scale` with the rounds kept (None:
+    no recovery)."""
     p = preset(method, size)
     mi, ri = (IPC1_ITERATIONS[_family(size)],) * 2 if method == 'delt' and ipc == 1 else (p['mi'], p['ri'])
     if mi == 0: return dict(mi=None, ri=None)
     r = max(1, round(ri * scale)); return dict(mi=r * (mi // ri), ri=r)
 
-# %% ../nbs/06a_distill.ipynb #32783706
-FORMATS = ('png', 'jpg')
-
-def check_format(fmt):
-    "png or jpg, or a clear error."
-    if fmt not in FORMATS: raise ValueError(f'unknown image format {fmt!r}: choose png (lossless, default) or jpg (the official JPEG q75)')
-    return fmt
-
-def to_uint8(x, info, truncate=False):
-    "Normalised images → uint8 (…, C, H, W): rounded, or truncated as the official code does."
-    x = denormalize(x, info).clamp(0, 1) * 255
-    return (x.floor() if truncate else x.round()).to(torch.uint8)
-
-def image_file(c, j, k, fmt='png'):
-    "The path, relative to the set, of image `j` of class `c` in a set of `k` classes."
-    d = max(2, len(str(k - 1))); return f'images/{c:0{d}d}/{j:05d}.{fmt}'
-
-def save_image(a, path, fmt='png'):
-    "Save one uint8 image `a` (C, H, W) as PNG, or as the official JPEG q75."
-    a = a.permute(1, 2, 0).numpy(); path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(a[..., 0] if a.shape[-1] == 1 else a).save(path, **(dict(quality=75) if fmt == 'jpg' else {}))
-
-def write_images(images, info, folder, fmt='png'):
-    "Save (classes, ipc, C, H, W) uint8 images as folder/<class>/<id>.<fmt>; returns relative paths."
-    k, files = images.shape[0], []
-    for c in range(k):
-        for j in range(images.shape[1]):
-            f = image_file(c, j, k, fmt); save_image(images[c, j], Path(folder)/f[len('images/'):], fmt); files.append(f)
-    return files
-
-def write_pngs(images, info, folder):
-    "`write_images` as PNG."
-    return write_images(images, info, folder, 'png')
-
-def write_manifest(out, files, ipc, manifest, fmt='png'):
-    "manifest.json of the set in `out` whose images are `files` (class-major): every file's sha256 and per-image data."
-    per = manifest.pop('per_image', {})
-    manifest['images'] = [dict(file=f, label=i // ipc, sha256=sha256_file(Path(out)/f), **{kk: v[i] for kk, v in per.items()})
-                          for i, f in enumerate(files)]
-    save_json(dict(manifest, format=fmt), Path(out)/'manifest.json')
-    return Path(out)
-
-def write_set(out, images, info, manifest, fmt='png'):
-    "Write images/ atomically, then manifest.json (with every file's sha256): an old manifest goes first, so no half-replaced set looks complete."
-    out = Path(out); (out/'manifest.json').unlink(missing_ok=True)
-    with atomic_dir(out/'images') as tmp: files = write_images(images, info, tmp, check_format(fmt))
-    return write_manifest(out, files, images.shape[1], manifest, fmt)
-
-# %% ../nbs/06a_distill.ipynb #9642341a
-EXTRAS_INIT_BYTES = 2 ** 28   # extras.pt keeps the initial images (uint8) of sets up to this size (viz's before/after)
-
-class SetWriter:
-    "A sink for `recover`: each finished wave becomes image files in out/images.partial/ and a record; `finish` makes the set."
-    def __init__(self, out, info, k, ipc, fmt='png', run=''):
-        self.out, self.info, self.k, self.ipc, self.fmt, self.run = Path(out), info, k, ipc, check_format(fmt), run
-        self.dir = self.out/'images.partial'
-    def prepare(self):
-        "Clear a partial folder of another run (call on one rank before work)."
-        rj = self.dir/'run.json'
-        if self.dir.exists() and (not rj.exists() or load_json(rj).get('run') != self.run): shutil.rmtree(self.dir)
-        (self.dir/'_waves').mkdir(parents=True, exist_ok=True); save_json(dict(run=self.run), rj)
-    def _records(self, key=None):
-        "The wave records (of run part `key`), one at a time: together they hold the whole set's initial images."
-        for f in sorted((self.dir/'_waves').glob('*.pt')):
-            try: r = torch.load(f, weights_only=True)
-            except Exception: continue
-            if key is None or r['key'] == key: yield r
-    def done(self, key):
-        "(batches, history, count) of the waves of run part `key` already written."
-        return [(r['batches'], r['hist'], r['count']) for r in self._records(key)]
-    def put(self, key, batches, rows, images, init, hist, count):
-        "Write one finished wave's images, then its record."
-        x = to_uint8(images, self.info, truncate=self.fmt == 'jpg')
-        for r, a in zip(rows.tolist(), x): save_image(a, self.dir/image_file(r // self.ipc, r % self.ipc, self.k, self.fmt)[7:], self.fmt)
-        with atomic_path(self.dir/'_waves'/f'{key}_{batches[0]:07d}.pt') as tmp:
-            torch.save(dict(key=key, batches=batches, rows=rows, init=to_uint8(init, self.info), hist=hist, count=count), tmp)
-    def finish(self, manifest, history):
-        "extras.pt, images/ (the partial folder renamed) and, last, manifest.json."
-        (self.out/'manifest.json').unlink(missing_ok=True)
-        n, shape, init = self.k * self.ipc, (self.info.channels, self.info.size, self.info.size), None
-        if n * math.prod(shape) <= EXTRAS_INIT_BYTES:           # memory of a large set stays bounded: no initial images kept
-            init = torch.zeros(n, *shape, dtype=torch.uint8)
-            for r in self._records(): init[r['rows']] = r['init']
-            init = init.view(self.k, self.ipc, *shape)
-        with atomic_path(self.out/'extras.pt') as tmp: torch.save(dict(init=init, history=history), tmp)
-        shutil.rmtree(self.dir/'_waves'); (self.dir/'run.json').unlink()
-        if (self.out/'images').exists(): shutil.rmtree(self.out/'images')
-        os.replace(self.dir, self.out/'images')
-        files = [image_file(c, j, self.k, self.fmt) for c in range(self.k) for j in range(self.ipc)]
-        return write_manifest(self.out, files, self.ipc, manifest, self.fmt)
-
 # %% ../nbs/06a_distill.ipynb #a689d254
 def ranking_cache(teacher_dir, teacher_meta, data, s, cache=None, out=None) -> Path:
-    "The cache file of the ranking of `data` by the teacher in `teacher_dir` under settings `s`: <cache dir>/rankings/…; an old one left in the teacher's folder is copied there once."
-    name = ''.join(ch if ch.isalnum() or ch in '._-' else '-' for ch in data.info.name).strip('-')[-60:]
-    f = cache_dir(cache, out)/'rankings'/f"{teacher_meta['sha256'][:16]}_{name}_n{len(data)}_m{s.get('mipc') or 'all'}_s{s.get('seed', 0)}.pt"
+    """The cache file of the ranking of `data` by the teacher in `teacher_dir` under settings `s`: <cache
+    dir>/rankings/…; an old one left in the teacher's folder is copied there once."""
+    name = safe_name(data.info.name)[-60:]
+    stem = f"{teacher_meta['sha256'][:16]}_{name}_n{len(data)}_m{s.get('mipc') or 'all'}_s{s.get('seed', 0)}"
+    f = cache_dir(cache, out)/'rankings'/f'{stem}.pt'
     legacy = Path(teacher_dir)/f'ranking_{data.info.name}.pt'
     if not f.exists() and legacy.exists():
         import shutil
@@ -215,18 +140,21 @@ def ranking_cache(teacher_dir, teacher_meta, data, s, cache=None, out=None) -> P
 
 # %% ../nbs/06a_distill.ipynb #bef8df04
 def load_any_teacher(spec, data, device='cpu', classes=None):
-    "A teacher folder (delt-squeeze), or a foreign teacher (`delt.teachers`: torchvision:, timm:, FILE.pth@ARCH) checked against `data`."
+    """A teacher folder (delt-squeeze), or a foreign teacher (`delt.teachers`: torchvision:, timm:, FILE.pth@ARCH)
+    checked against `data`."""
     if is_foreign(spec): return load_foreign_teacher(spec, data.classes, device, data.info, classes)
     return load_teacher(spec, data.classes, device=device)
 
 def initial_images(s, teacher, data, teacher_id='', cache=None, progress=True, lazy=False):
-    "Initial images (classes, ipc, C, H, W, normalised; a `LazyInit` decoding per wave if `lazy`) and the dataset index of each image's first patch (or -1)."
+    """Initial images (classes, ipc, C, H, W, normalised; a `LazyInit` decoding per wave if `lazy`) and the dataset
+    index of each image's first patch (or -1)."""
     ipc, k = s['ipc'], s['mosaic']
     if s['init'] == 'noise':
         x = (lazy_noise_init if lazy else noise_init)(len(data.classes), ipc, data.info, s.get('seed', 0))
         return x, [[-1] * ipc for _ in data.classes]
     if s['init'] == 'rded':
-        crops = rded_select(teacher, data, ipc, k, s.get('num_crop', 5), s.get('mipc') or 300, s.get('seed', 0), progress=progress)
+        crops = rded_select(teacher, data, ipc, k, s.get('num_crop', 5), s.get('mipc') or 300, s.get('seed', 0),
+                            progress=progress)
         return real_init(data, None, ipc, k, crops=crops), [[-1] * ipc for _ in data.classes]
     order, _ = rank_classes(teacher, data, s['init'], s.get('mipc'), s.get('seed', 0), cache, teacher_id, progress,
                             s.get('rank_norm', 'dataset'))
@@ -234,40 +162,54 @@ def initial_images(s, teacher, data, teacher_id='', cache=None, progress=True, l
     if short: raise ValueError(f'classes {short} have fewer than ipc·k² = {ipc*k*k} real images to initialise from')
     return (lazy_real_init if lazy else real_init)(data, order, ipc, k), [o[:ipc].tolist() for o in order]
 
-def distill(data, teacher_dir, method='delt', ipc=10, out='outputs/distill/run', seed=0, progress=True, device=None, fmt='png', cache=None,
-            say=None, classes=None, **overrides):
-    "Distil `ipc` images per class of `data` with `method` into `out` (PNG, or the official JPEG with `fmt='jpg'`), recovering in waves that fit `memory_budget`; returns the manifest. `say`: where notes go (resumed runs); `classes`: a foreign teacher's class order (`delt.teachers`)."
+def distill(data, teacher_dir, method='delt', ipc=10, out='outputs/distill/run', seed=0, progress=True, device=None,
+            fmt='png', cache=None, say=None, classes=None, **overrides):
+    """Distil `ipc` images per class of `data` with `method` into `out` (PNG, or the official JPEG with `fmt='jpg'`),
+    recovering in waves that fit `memory_budget`; returns the manifest. `say`: where notes go (resumed runs); `classes`:
+    a foreign teacher's class order (`delt.teachers`)."""
     out, t0 = Path(out), time.time()
-    device = setup(device).device; check_format(fmt)                 # in a torchrun job: this rank's device, the group joined
+    device = setup(device).device; check_format(fmt)           # in a torchrun job: this rank's device, the group joined
     teacher, tmeta = load_any_teacher(teacher_dir, data, device, classes)
-    if tmeta.get('mean'): data = copy.copy(data); data.info = teacher_info(data.info, tmeta)   # a pretrained teacher's normalisation
+    # a pretrained teacher's normalisation
+    if tmeta.get('mean'): data = copy.copy(data); data.info = teacher_info(data.info, tmeta)
     s = settings(method, data.info, ipc, teacher, seed=seed, **overrides)
-    agree(dict(dataset=data.info.name, n=len(data), teacher=tmeta['sha256'], out=str(out), fmt=fmt, settings=s), 'distill arguments')
-    x0, source = initial_images(s, teacher, data, tmeta['sha256'], ranking_cache(teacher_dir, tmeta, data, s, cache, out), progress,
+    agree(dict(dataset=data.info.name, n=len(data), teacher=tmeta['sha256'], out=str(out), fmt=fmt, settings=s),
+          'distill arguments')
+    x0, source = initial_images(s, teacher, data, tmeta['sha256'],
+                                ranking_cache(teacher_dir, tmeta, data, s, cache, out), progress,
                                 lazy=s['mi'] > 0)
-    joins, spent, hist, batch_of, memory = join_iterations(ipc, s['mi'], s['ri']), 0, {}, [-1] * (ipc * len(data.classes)), None
+    joins, spent, hist, batch_of, memory = (join_iterations(ipc, s['mi'], s['ri']), 0, {},
+                                            [-1] * (ipc * len(data.classes)), None)
     if s['mi'] > 0:
         kept = {k: v for k, v in s.items() if k not in PERF_FIELDS}
-        run = fingerprint(dict(dataset=data.info.name, n=len(data), teacher=tmeta['sha256'], fmt=fmt, settings=kept, world=world()))
+        run = fingerprint(dict(dataset=data.info.name, n=len(data), teacher=tmeta['sha256'], fmt=fmt, settings=kept,
+                               world=world()))
         writer = SetWriter(out, data.info, len(data.classes), ipc, fmt, run)
         if is_main(): writer.prepare()
         barrier()
-        res = recover(teacher, x0, data.info, recover_config(s), checkpoint=out/'checkpoint.pt', progress=progress, sink=writer, say=say)
+        res = recover(teacher, x0, data.info, recover_config(s), checkpoint=out/'checkpoint.pt', progress=progress,
+                      sink=writer, say=say)
         spent, hist, batch_of, memory = res.image_iterations, res.history, res.batch_of, res.memory
-        if world() > 1: memory['waves_by_rank'] = gather(memory['waves'])   # this rank's waves: memory['waves'] is rank 0's
+        # this rank's waves: memory['waves'] is rank 0's
+        if world() > 1: memory['waves_by_rank'] = gather(memory['waves'])
     per_class_spent, per_class_const = image_iterations(ipc, s['mi'], s['ri']) if s['mi'] else (0, 0)
     manifest = dict(method=method, settings=s, dataset=data.info.name, classes=data.classes, ipc=ipc,
-                    data=dict(size=data.info.size, channels=data.info.channels, mean=list(data.info.mean), std=list(data.info.std)),
-                    teacher=dict(path=str(teacher_dir), sha256=tmeta['sha256'], arch=tmeta['arch'], test_acc=tmeta.get('test_acc'),
+                    data=dict(size=data.info.size, channels=data.info.channels, mean=list(data.info.mean),
+                              std=list(data.info.std)),
+                    teacher=dict(path=str(teacher_dir), sha256=tmeta['sha256'], arch=tmeta['arch'],
+                                 test_acc=tmeta.get('test_acc'),
                                  source=tmeta.get('source', 'delt-squeeze')),
                     image_iterations=spent, constant_mi_image_iterations=per_class_const * len(data.classes),
                     seeds=dict(seed=seed), wall_seconds=time.time() - t0, versions=package_versions(),
                     per_image=dict(iterations=[s['mi'] - j for _ in data.classes for j in joins],
                                    source_index=[i for src in source for i in src], batch=batch_of),
-                    distributed=dict(world_size=world(), batches_by_rank=res.shards if s['mi'] > 0 else None), memory=memory)
-    if is_main() and s['mi'] > 0: writer.finish(manifest, hist)       # the ranks wrote their waves; rank 0 ends the set, manifest last
-    elif is_main():                                                  # no recovery (RDED): the initial images are the set
-        with atomic_path(out/'extras.pt') as tmp: torch.save(dict(init=to_uint8(x0.cpu(), data.info), history=hist), tmp)
+                    distributed=dict(world_size=world(), batches_by_rank=res.shards if s['mi'] > 0 else None),
+                    memory=memory)
+    # the ranks wrote their waves; rank 0 ends the set, manifest last
+    if is_main() and s['mi'] > 0: writer.finish(manifest, hist)
+    elif is_main():                                                 # no recovery (RDED): the initial images are the set
+        with atomic_path(out/'extras.pt') as tmp:
+            torch.save(dict(init=to_uint8(x0.cpu(), data.info), history=hist), tmp)
         write_set(out, to_uint8(x0.cpu(), data.info, truncate=fmt == 'jpg'), data.info, manifest, fmt)
     barrier(); per_rank(out/'checkpoint.pt').unlink(missing_ok=True)
     return load_json(out/'manifest.json')
@@ -276,7 +218,8 @@ def distill(data, teacher_dir, method='delt', ipc=10, out='outputs/distill/run',
 _SAME_SET = ('method', 'ipc', 'dataset')
 
 def check_out_set(out, manifest_like, overwrite=False):
-    "Refuse an `out` holding a set of another method, IPC, dataset, teacher or settings (unless `overwrite`); a same set is made again."
+    """Refuse an `out` holding a set of another method, IPC, dataset, teacher or settings (unless `overwrite`); a same
+    set is made again."""
     import json
     f = Path(out)/'manifest.json'
     if not f.exists() or overwrite: return
@@ -285,8 +228,10 @@ def check_out_set(out, manifest_like, overwrite=False):
     diff = [k for k in _SAME_SET if old.get(k) != manifest_like.get(k)]
     if (old.get('teacher') or {}).get('sha256') != manifest_like['teacher_sha256']: diff.append('teacher')
     keep = {k: v for k, v in (old.get('settings') or {}).items() if k in manifest_like['settings']}
-    diff += [k for k, v in keep.items() if json.dumps(v, default=str) != json.dumps(manifest_like['settings'][k], default=str)]
-    if diff: raise UserError(f'{out} holds another distilled set (it differs in {", ".join(diff[:5])}): choose another --out, or pass --overwrite to replace it')
+    diff += [k for k, v in keep.items()
+             if json.dumps(v, default=str) != json.dumps(manifest_like['settings'][k], default=str)]
+    if diff: raise UserError(f'{out} holds another distilled set (it differs in {", ".join(diff[:5])}): choose another '
+                             '--out, or pass --overwrite to replace it')
 
 def check_class_sizes(data, s):
     "Refuse, before any work, an IPC that some class cannot fill with its real images (ranked: at most --mipc of them)."
@@ -299,20 +244,13 @@ def check_class_sizes(data, s):
     (name, n), need = short[0], -(-s['ipc'] * k2 // per)
     cells = f" × {k2} mosaic cells" if k2 > 1 else ''
     raise UserError(f"--ipc {s['ipc']}{cells} needs {need} real images per class, but class {name!r} has {n}"
-                    + (' (--mipc)' if s.get('mipc') and s['mipc'] < need else '') + (f' and {len(short) - 1} more classes too' if len(short) > 1 else '')
+                    + (' (--mipc)' if s.get('mipc') and s['mipc'] < need else '')
+                    + (f' and {len(short) - 1} more classes too' if len(short) > 1 else '')
                     + ': lower --ipc, or start from noise (--init noise)')
-
-def finished_set(out, fmt):
-    "The manifest of the complete set in `out` (already checked to be of the same settings), or None."
-    f = Path(out)/'manifest.json'
-    if not f.exists(): return None
-    m = load_json(f)
-    return m if m.get('format', 'png') == fmt and all((Path(out)/r['file']).exists() for r in m['images'][:1]) else None
 
 def write_grid(out, max_classes=20):
     "The set's image grid, out/images.png (its first `max_classes` classes), as the pipeline writes it."
     import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt
-    from delt.viz import class_grid
     k = len(load_json(Path(out)/'manifest.json')['classes'])
     fig = class_grid(out, classes=list(range(min(k, max_classes))))
     with atomic_path(Path(out)/'images.png') as tmp: fig.savefig(tmp, dpi=110, format='png', bbox_inches='tight')
@@ -321,60 +259,77 @@ def write_grid(out, max_classes=20):
 def teacher_spec(teacher, arch=None):
     "The spec of a foreign --teacher: a weights file takes its architecture from --teacher-arch (FILE@ARCH)."
     if str(teacher).startswith(('torchvision:', 'timm:')) or split_file_spec(teacher)[1]: return str(teacher)
-    if not arch: raise UserError(f'{teacher} is a weights file: say its architecture with --teacher-arch (e.g. resnet18)')
+    if not arch: raise UserError(f'{teacher} is a weights file: say its architecture with --teacher-arch (e.g. '
+                                 'resnet18)')
     return f'{teacher}@{check_arch(arch)}'
 
 @call_parse
 def delt_distill(dataset:str='fashion_mnist',  # a dataset name, or folder:<path>[@size] (no @size: the files' size)
-                 teacher:str=None,              # the teacher's folder (delt-squeeze --out DIR), or a run folder of make demo; required
-                 teacher_arch:str=None,         # the architecture of a --teacher FILE.pth (a state_dict, bare or under 'model')
-                 classes:str=None,              # the teacher's class order (a file, one per line, or a,b,c) when it is not the dataset's
+                 # the teacher's folder (delt-squeeze --out DIR), or a run folder of make demo; required
+                 teacher:str=None,
+                 # the architecture of a --teacher FILE.pth (a state_dict, bare or under 'model')
+                 teacher_arch:str=None,
+                 # the teacher's class order (a file, one per line, or a,b,c) when it is not the dataset's
+                 classes:str=None,
                  method:str='delt',             # delt | early_only | cda | sre2l | rded
                  ipc:int=10,                    # synthetic images per class
                  out:str='outputs/distill/run', # the set's folder: images/<class>/<id>.png and manifest.json
-                 mi:int=None,                   # maximum iterations: the recovery steps of the first round's images (default: the preset's; DELT 4000)
-                 ri:int=None,                   # round iterations: steps between two EarlyLate rounds; MI must be a multiple (default: the preset's; DELT 500)
-                 init:str=None,                 # min | medium | top | noise | rded: how images start (default: the preset's)
-                 mosaic:int=None,               # k of the k×k mosaic of real images per initial image (default: the preset's; 1)
-                 layout:str=None,               # class_major | interleaved | class: which images share a batch (default: the preset's)
+                 # maximum iterations: the recovery steps of the first round's images (default: the preset's; DELT 4000)
+                 mi:int=None,
+                 # round iterations: steps between two EarlyLate rounds; MI must be a multiple (default: the preset's;
+                 # DELT 500)
+                 ri:int=None,
+                 init:str=None,            # min | medium | top | noise | rded: how images start (default: the preset's)
+                 mosaic:int=None,      # k of the k×k mosaic of real images per initial image (default: the preset's; 1)
+                 # class_major | interleaved | class: which images share a batch (default: the preset's)
+                 layout:str=None,
                  batch_size:int=None,           # images per recovery batch (default: 100, the official value)
                  lr:float=None,                 # Adam learning rate on the pixels (default: the preset's; DELT 0.25)
-                 r_bn:float=None,               # weight of the BatchNorm-statistics loss (default: the preset's; DELT 0.01)
-                 jitter:int=None,               # random roll of each batch in [0, jitter] pixels (default: the preset's)
+                 r_bn:float=None,           # weight of the BatchNorm-statistics loss (default: the preset's; DELT 0.01)
+                 jitter:int=None,              # random roll of each batch in [0, jitter] pixels (default: the preset's)
                  mipc:int=None,                 # real images ranked per class (default: all; RDED 300)
-                 pass_images:int=None,          # images per forward pass (default: 16 on a CPU; on a GPU what half the budget holds); speed only
-                 memory_budget:str=None,        # memory for recovery, e.g. 8GB: batches run in waves that fit it (default: 80% of free memory)
-                 amp:bool=False,                # bf16 autocast on CUDA: faster, not the official fp32 (recorded in the manifest)
+                 # images per forward pass (default: 16 on a CPU; on a GPU what half the budget holds); speed only
+                 pass_images:int=None,
+                 # memory for recovery, e.g. 8GB: batches run in waves that fit it (default: 80% of free memory)
+                 memory_budget:str=None,
+                 amp:bool=False,       # bf16 autocast on CUDA: faster, not the official fp32 (recorded in the manifest)
                  format:str='png',              # png (lossless) | jpg (the official JPEG quality 75, truncated pixels)
-                 seed:int=0,                    # seed of the initial noise, the ranking sample and the augmentation draws
-                 data_root:str=None,            # where datasets live (default: $DELT_DATA, then each loader's fallbacks)
-                 cache_dir:str=None,            # cache folder for the ranking (default: $DELT_CACHE, else outputs/cache when --out is in the checkout, else ~/.cache/delt)
+                 seed:int=0,                  # seed of the initial noise, the ranking sample and the augmentation draws
+                 data_root:str=None,           # where datasets live (default: $DELT_DATA, then each loader's fallbacks)
+                 # cache folder for the ranking (default: $DELT_CACHE, else outputs/cache when --out is in the checkout,
+                 # else ~/.cache/delt)
+                 cache_dir:str=None,
                  device:str=None,               # cpu | cuda | cuda:N (default: cuda if available)
-                 overwrite:bool=False,          # replace a set of another method, IPC, teacher or settings already in --out (otherwise refused)
+                 # replace a set of another method, IPC, teacher or settings already in --out (otherwise refused)
+                 overwrite:bool=False,
                  progress:negated('no progress bars (default: shown)')=True,
                  quiet:bool=False):             # no progress bars and no notes; errors and the result still print
     "Distil a dataset with a preset; write images/ and manifest.json to `out`."
-    with cli_errors(delt_distill, kinds=USER_MISTAKES + (TypeError,)):      # every check before work: one line, exit 2, nothing written
-        check_options(dict(ipc=ipc, mi=mi, ri=ri, mosaic=mosaic, batch_size=batch_size, lr=lr, r_bn=r_bn, jitter=jitter, mipc=mipc,
-                           pass_images=pass_images, seed=seed, out=out, progress=progress, quiet=quiet)); parse_bytes(memory_budget)
+    # every check before work: one line, exit 2, nothing written
+    with cli_errors(delt_distill, kinds=USER_MISTAKES + (TypeError,)):
+        check_options(dict(ipc=ipc, mi=mi, ri=ri, mosaic=mosaic, batch_size=batch_size, lr=lr, r_bn=r_bn, jitter=jitter,
+                           mipc=mipc, pass_images=pass_images, seed=seed, out=out, progress=progress,
+                           quiet=quiet)); parse_bytes(memory_budget)
         from delt.squeeze import teacher_folder
-        check_format(format); tdir = teacher_spec(teacher, teacher_arch) if is_foreign(teacher) else teacher_folder(teacher)
+        check_format(format)
+        tdir = teacher_spec(teacher, teacher_arch) if is_foreign(teacher) else teacher_folder(teacher)
         data = get_dataset(dataset, 'train', data_root)
-        kw = dict(mi=mi, ri=ri, init=init, mosaic=mosaic, layout=layout, batch_size=batch_size, lr=lr, r_bn=r_bn, jitter=jitter, mipc=mipc,
-                  amp=amp or None)
+        kw = dict(mi=mi, ri=ri, init=init, mosaic=mosaic, layout=layout, batch_size=batch_size, lr=lr, r_bn=r_bn,
+                  jitter=jitter, mipc=mipc, amp=amp or None)
         s = settings(method, data.info, ipc, seed=seed, **kw); check_class_sizes(data, s)
-        tmeta = load_any_teacher(tdir, data, 'cpu', classes)[1]            # a truncated or foreign teacher is a user mistake too
+        tmeta = load_any_teacher(tdir, data, 'cpu', classes)[1]   # a truncated or foreign teacher is a user mistake too
         check_out_set(out, dict(method=method, ipc=ipc, dataset=data.info.name, teacher_sha256=tmeta.get('sha256'),
                                 settings={k: v for k, v in s.items() if k not in ('recipe', 'departs')}), overwrite)
         if overwrite: (Path(out)/'checkpoint.pt').unlink(missing_ok=True)
         elif (old := finished_set(out, format)) is not None:
-            if not quiet: note('delt-distill', f'{out} already holds this set (same method, IPC, teacher and settings): reused it; '
-                                               f'pass --overwrite to make it again')
+            if not quiet: note('delt-distill', f'{out} already holds this set (same method, IPC, teacher and '
+                                               'settings): reused it; pass --overwrite to make it again')
             return old
     say = None if quiet else (lambda m: note('delt-distill', m))
-    man = distill(data, tdir, method, ipc, out, seed=seed, progress=progress and not quiet, device=device, fmt=format, cache=cache_dir,
-                  pass_images=pass_images, memory_budget=memory_budget, say=say, classes=classes, **kw)
+    man = distill(data, tdir, method, ipc, out, seed=seed, progress=progress and not quiet, device=device, fmt=format,
+                  cache=cache_dir, pass_images=pass_images, memory_budget=memory_budget, say=say, classes=classes, **kw)
     if is_main(): write_grid(out)
     if is_main(): print(f"{method}: {len(man['images'])} images ({ipc}/class) in {man['wall_seconds']:.0f} s, "
-                        f"{man['image_iterations']} image-iterations (constant-MI: {man['constant_mi_image_iterations']}) -> {out}")
+                        f"{man['image_iterations']} image-iterations (constant-MI: "
+                        f"{man['constant_mi_image_iterations']}) -> {out}")
     return man

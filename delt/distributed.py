@@ -10,7 +10,7 @@ from pathlib import Path
 import torch, torch.distributed as dist
 import fastcore.script
 from .core import *
-from .data import UserError
+from .cli import UserError
 
 # %% auto #0
 __all__ = ['Launch', 'launch_env', 'timeout', 'teardown', 'setup', 'rank', 'world', 'is_main', 'local', 'shard', 'balance',

@@ -4,40 +4,38 @@
 
 # %% ../nbs/08_evaluate.ipynb #2923bc57
 from __future__ import annotations
-import csv, functools, math, sys, time
+import csv, functools, math, re, sys, time
 from dataclasses import dataclass, asdict, replace
 from pathlib import Path
 import numpy as np, torch, torch.nn.functional as F
-from fastcore.script import call_parse
 from PIL import Image, UnidentifiedImageError
 from tqdm.auto import tqdm
 from .core import *   # first: makes torchvision/timm importable over a CPU-only torch
+from .cli import *
 from .data import *
 from .models import *
 from .squeeze import evaluate, load_teacher, augment_batch
 from .distill import load_any_teacher
-from .teachers import teacher_info, is_foreign
+from .teachers import teacher_info
 from .augment import *
 from .relabel import *
 from .dsa import dsa, DSA_STRATEGY
 from .metrics import dd_ranking
 from .distributed import setup, agree, is_main, shard, gather, world
-from .sets import (SetError, set_format, set_layout, set_header, map_class_folders, set_items, read_images, load_distilled,
-                       set_ipc, save_set, FloatImages)   # moved to 05a_sets; still importable from here
-_all_ = ['SetError', 'set_layout', 'map_class_folders', 'set_items', 'read_images', 'load_distilled', 'set_ipc', 'save_set']
+from .sets import (SetError, set_format, set_layout, set_header, map_class_folders, set_items, read_images,
+                       read_set, set_ipc, save_set, FloatImages)
 
 # %% auto #0
 __all__ = ['HARD_AUGMENT_NAMES', 'PROTOCOL_PRESETS', 'BASE_PRESETS', 'HARD_AUGMENTS', 'SCHEDULES', 'SEEDS', 'CONTEXT_GROUPS',
-           'SET_EVALUATORS', 'student_lr', 'batch_size_rule', 'decay_groups', 'lr_factor', 'kd_loss', 'EvalConfig',
-           'resolve_config', 'rded_factor', 'protocol_preset', 'make_optimizer', 'eval_epochs', 'soft_epoch',
-           'flip_crop', 'crop_only', 'no_augment', 'hard_augment', 'hard_epoch', 'train_student', 'random_subset',
-           'validation_split', 'split_epochs', 'schedule_stages', 'seeds_for', 'evaluate_set', 'evaluate_seeds',
-           'summarize', 'baseline_key', 'random_baseline', 'tidy_rows', 'write_csv', 'accuracy_series',
-           'accuracy_figure', 'plot_accuracy', 'write_report', 'spaced_subset', 'prepare_evaluation', 'set_stages',
-           'schedule_plan', 'full_data_accuracy', 'diagnostics', 'hard_context_config', 'evaluate_in_context',
-           'context_lines', 'run_evaluation', 'pdd_run_hint', 'delt_evaluate', 'evaluation_info', 'with_info',
-           'SetError', 'set_layout', 'map_class_folders', 'set_items', 'read_images', 'load_distilled', 'set_ipc',
-           'save_set']
+           'student_lr', 'batch_size_rule', 'decay_groups', 'lr_factor', 'kd_loss', 'EvalConfig', 'resolve_config',
+           'rded_factor', 'protocol_preset', 'make_optimizer', 'eval_epochs', 'soft_epoch', 'flip_crop', 'crop_only',
+           'no_augment', 'hard_augment', 'hard_epoch', 'train_student', 'random_subset', 'validation_split',
+           'split_epochs', 'schedule_stages', 'seeds_for', 'evaluate_set', 'evaluate_seeds', 'summarize',
+           'baseline_key', 'random_baseline', 'tidy_rows', 'write_csv', 'accuracy_series', 'accuracy_figure',
+           'plot_accuracy', 'write_report', 'spaced_subset', 'prepare_evaluation', 'set_stages', 'schedule_plan',
+           'full_data_accuracy', 'diagnostics', 'hard_context_config', 'evaluate_in_context', 'pm', 'pm_seeds',
+           'context_lines', 'EvalSpec', 'EvalPlan', 'spec_preset', 'base_config', 'resolve_eval', 'run_evaluation',
+           'pdd_run_hint', 'evaluation_info', 'with_info']
 
 # %% ../nbs/08_evaluate.ipynb #05b5d643
 def student_lr(student: str) -> float:
@@ -46,7 +44,8 @@ def student_lr(student: str) -> float:
     return 0.0025 if s.startswith('mobilenetv2') else 0.002 if s.startswith('efficientnetb0') else 0.001
 
 def batch_size_rule(ipc: int, num_classes: int, dataset: str = None) -> int:
-    "100 for IPC ≥ 30, 50 for IPC ≥ 10, 10 below; Tiny-ImageNet always 100; ×2 for 100 or 1000 classes; never more than the set."
+    """100 for IPC ≥ 30, 50 for IPC ≥ 10, 10 below; Tiny-ImageNet always 100; ×2 for 100 or 1000 classes; never more
+    than the set."""
     bs = 100 if ipc >= 30 or dataset == 'tiny_imagenet' else 50 if ipc >= 10 else 10
     if num_classes in (100, 1000): bs *= 2
     return min(bs, ipc * num_classes)
@@ -88,20 +87,25 @@ class EvalConfig:
     scale: tuple = (0.25, 1.0)     # soft: RandomResizedCrop scale
     eval_every: int = 10           # test accuracy every this many epochs, and at the end
     topk: int = None               # soft: pass online teacher logits through top-k fp16 (as stored labels are)
-    augment: str = None            # hard: 'dsa' (DSA's per-image differentiable augmentation, default) | 'flip_crop' | 'none'
+    augment: str = None      # hard: 'dsa' (DSA's per-image differentiable augmentation, default) | 'flip_crop' | 'none'
     flip: bool = True              # random horizontal flips (soft crops, hard DSA/flip_crop); off for digits and text
     patches: int = 1               # soft: RDED's ShufflePatches grid (1: off)
     eval_from: float = 0.0         # test only after this fraction of the epochs (RDED: 0.8), and at the end
     preset: str = None             # the named protocol this config came from (`PROTOCOL_PRESETS`), for the record
-    init_seed: int = None          # every seed's student starts from the weights made under this seed (MTT/PDD); None: the seed's own
+    # every seed's student starts from the weights made under this seed (MTT/PDD); None: the seed's own
+    init_seed: int = None
 
 HARD_AUGMENT_NAMES = ('dsa', 'flip_crop', 'none')
 
-def resolve_config(cfg: EvalConfig, student: str, ipc: int, num_classes: int, n_images: int = None, dataset: str = None) -> EvalConfig:
-    "`cfg` with every unset setting filled in for `student` on a set of `ipc` images per class (of `dataset`, for its batch-size rule)."
-    if cfg.protocol not in ('soft', 'hard'): raise ValueError(f"protocol must be 'soft' or 'hard', not {cfg.protocol!r}")
+def resolve_config(cfg: EvalConfig, student: str, ipc: int, num_classes: int, n_images: int = None,
+                   dataset: str = None) -> EvalConfig:
+    """`cfg` with every unset setting filled in for `student` on a set of `ipc` images per class (of `dataset`, for its
+    batch-size rule)."""
+    if cfg.protocol not in ('soft', 'hard'):
+        raise ValueError(f"protocol must be 'soft' or 'hard', not {cfg.protocol!r}")
     n = n_images or ipc * num_classes; soft = cfg.protocol == 'soft'
-    d = dict(batch_size=batch_size_rule(ipc, num_classes, dataset) if soft else 256, lr=student_lr(student) if soft else 0.01,
+    d = dict(batch_size=batch_size_rule(ipc, num_classes, dataset) if soft else 256,
+             lr=student_lr(student) if soft else 0.01,
              weight_decay=0.01 if soft else 5e-4, lr_schedule='half_cosine' if soft else 'step',
              temperature=20.0 if cfg.mix == 'cutmix' else 4.0, augment=None if soft else 'dsa')
     if not soft and (cfg.augment or 'dsa') not in HARD_AUGMENT_NAMES:
@@ -116,19 +120,24 @@ def rded_factor(info: DatasetInfo) -> int:
     return 2 if info.size > 64 else 1
 
 PROTOCOL_PRESETS = dict(
-    delt=dict(protocol='soft', epochs=300, lr_schedule='half_cosine', mix='cutmix', randaug=True, scale=(0.25, 1.0), flip=True),
-    rded=dict(protocol='soft', epochs=300, lr_schedule='half_cosine', mix='cutmix', randaug=False, scale='1/factor', patches='factor', eval_from=0.8),
+    delt=dict(protocol='soft', epochs=300, lr_schedule='half_cosine', mix='cutmix', randaug=True, scale=(0.25, 1.0),
+              flip=True),
+    rded=dict(protocol='soft', epochs=300, lr_schedule='half_cosine', mix='cutmix', randaug=False, scale='1/factor',
+              patches='factor', eval_from=0.8),
     sre2l=dict(protocol='soft', epochs=300, lr_schedule='cosine', mix='cutmix', randaug=False, scale=(0.08, 1.0)),
     dc=dict(protocol='hard', epochs=300, lr_schedule='step', augment='none'),
     dsa=dict(protocol='hard', epochs=1000, lr_schedule='step', augment='dsa'),
-    mtt=dict(protocol='hard', epochs=1000, lr_schedule='step', augment='dsa'),   # lr: the set's learned step size (manifest learned_lr)
+    # lr: the set's learned step size (manifest learned_lr)
+    mtt=dict(protocol='hard', epochs=1000, lr_schedule='step', augment='dsa'),
 )
 
 BASE_PRESETS = dict(trajectory_matching='mtt', gradient_matching='dsa')   # a PDD manifest's `base` → its default preset
 
 def protocol_preset(name, info: DatasetInfo, **overrides) -> EvalConfig:
-    "The `EvalConfig` of preset `name` on dataset `info` (RDED's factor resolved), with `overrides` (None values ignored) on top."
-    if name not in PROTOCOL_PRESETS: raise UserError(f'unknown protocol preset {name!r}; known: {sorted(PROTOCOL_PRESETS)}')
+    """The `EvalConfig` of preset `name` on dataset `info` (RDED's factor resolved), with `overrides` (None values
+    ignored) on top."""
+    if name not in PROTOCOL_PRESETS: raise UserError(f'unknown protocol preset {name!r}; known: '
+                                                     f'{sorted(PROTOCOL_PRESETS)}')
     p, f = dict(PROTOCOL_PRESETS[name]), rded_factor(info)
     if p.get('patches') == 'factor': p['patches'] = f
     if p.get('scale') == '1/factor': p['scale'] = (1 / f, 1.0)
@@ -137,11 +146,13 @@ def protocol_preset(name, info: DatasetInfo, **overrides) -> EvalConfig:
 # %% ../nbs/08_evaluate.ipynb #99c67e04
 def make_optimizer(model, cfg: EvalConfig):
     "AdamW (soft protocol) or SGD with momentum 0.9 (hard), at the config's learning rate and weight decay."
-    if cfg.protocol == 'soft': return torch.optim.AdamW(decay_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(0.9, 0.999))
+    if cfg.protocol == 'soft':
+        return torch.optim.AdamW(decay_groups(model, cfg.weight_decay), lr=cfg.lr, betas=(0.9, 0.999))
     return torch.optim.SGD(model.parameters(), lr=cfg.lr, momentum=0.9, weight_decay=cfg.weight_decay)
 
 def eval_epochs(epochs, every=10, start=0.0):
-    "1-based epochs after which test accuracy is taken: every `every`-th from `start`·epochs on (RDED: 0.8), and the last."
+    """1-based epochs after which test accuracy is taken: every `every`-th from `start`·epochs on (RDED: 0.8), and the
+    last."""
     first = math.ceil(start * epochs)
     return sorted({e for e in range(every, epochs + 1, every) if e >= first} | {epochs})
 
@@ -166,19 +177,23 @@ def crop_only(x, generator=None):
     di, dj = (torch.randint(0, 2 * p + 1, (n,), generator=generator).to(x.device) for _ in range(2))
     rows = (di[:, None] + torch.arange(h, device=x.device))[:, None, :, None]
     cols = (dj[:, None] + torch.arange(w, device=x.device))[:, None, None, :]
-    return xp[torch.arange(n, device=x.device)[:, None, None, None], torch.arange(c, device=x.device)[None, :, None, None], rows, cols]
+    return xp[torch.arange(n, device=x.device)[:, None, None, None],
+              torch.arange(c, device=x.device)[None, :, None, None], rows, cols]
 
 def no_augment(x, generator=None):
     "The `dc` preset's hard protocol: no augmentation."
     return x
 
-HARD_AUGMENTS = {'dsa': dsa, 'flip_crop': flip_crop, 'none': no_augment}   # name → augment(x, generator); DSA is the default (DC/DSA/MTT evaluate so)
+# name → augment(x, generator); DSA is the default (DC/DSA/MTT evaluate so)
+HARD_AUGMENTS = {'dsa': dsa, 'flip_crop': flip_crop, 'none': no_augment}
 
 def hard_augment(cfg):
-    "The hard protocol's `augment(x, generator)` for `cfg`: its named augmentation, without flips when `cfg.flip` is off."
+    """The hard protocol's `augment(x, generator)` for `cfg`: its named augmentation, without flips when `cfg.flip` is
+    off."""
     name = cfg.augment or 'dsa'
     if cfg.flip: return HARD_AUGMENTS[name]
-    if name == 'dsa': return functools.partial(dsa, strategy='_'.join(s for s in DSA_STRATEGY.split('_') if s != 'flip'))
+    if name == 'dsa':
+        return functools.partial(dsa, strategy='_'.join(s for s in DSA_STRATEGY.split('_') if s != 'flip'))
     if name == 'flip_crop': return crop_only
     return HARD_AUGMENTS[name]
 
@@ -194,7 +209,8 @@ def hard_epoch(model, opt, data, bs, augment, generator, device):
 
 # %% ../nbs/08_evaluate.ipynb #12c15c32
 def _label_source(data, cfg, teacher, seed, device):
-    if teacher is None: raise ValueError('the soft-label protocol needs a teacher (pass --teacher DIR), or use --protocol hard')
+    if teacher is None: raise ValueError('the soft-label protocol needs a teacher (pass --teacher DIR), or use '
+                                         '--protocol hard')
     spec = aug_spec(data.info, cfg.mix, cfg.randaug, cfg.scale, cfg.flip, cfg.patches)
     return OnlineLabels(data, teacher, spec, cfg.batch_size, seed, cfg.topk, device)
 
@@ -204,10 +220,12 @@ def _train_epoch(model, opt, cfg, data, labels, epoch, augment, gen, device):
 
 def train_student(stages, test, cfg: EvalConfig, student, seed, teacher=None, labels=None, augment=None,
                   device=None, progress=True, desc='student', model=None, on_stage=None):
-    "Train a fresh `student` (or `model`, further) on `stages` [(ImageTensors, epochs[, lr])]; returns (model, history of test evaluations)."
+    """Train a fresh `student` (or `model`, further) on `stages` [(ImageTensors, epochs[, lr])]; returns (model, history
+    of test evaluations)."""
     device = torch.device(device or default_device()); info = stages[0][0].info
     if model is None and cfg.init_seed is not None:                  # one initialisation shared by every seed
-        seed_everything(cfg.init_seed); model = create_model(student, len(stages[0][0].classes), info.channels, info.size)
+        seed_everything(cfg.init_seed)
+        model = create_model(student, len(stages[0][0].classes), info.channels, info.size)
     seed_everything(seed); gen = torch.Generator().manual_seed(seed)
     if model is None: model = create_model(student, len(stages[0][0].classes), info.channels, info.size)
     model = model.to(device).requires_grad_(True)
@@ -215,16 +233,19 @@ def train_student(stages, test, cfg: EvalConfig, student, seed, teacher=None, la
     bar = tqdm(total=sum(st[1] for st in stages), desc=desc, disable=not progress, leave=False)
     for si, st in enumerate(stages):
         data, epochs, stage_lr = st[0], st[1], (st[2] if len(st) > 2 else None)
-        src = (labels[si] if labels else _label_source(data, cfg, teacher, seed, device)) if cfg.protocol == 'soft' else None
+        src = ((labels[si] if labels else _label_source(data, cfg, teacher, seed, device)) if cfg.protocol == 'soft'
+               else None)
         evals = eval_epochs(epochs, cfg.eval_every, cfg.eval_from)
         if on_stage: on_stage(si, model, opt)
         for e in range(epochs):
-            base_lr = cfg.lr if stage_lr is None else stage_lr        # cfg.lr is read afresh every epoch (an on_stage hook may set it)
+            # cfg.lr is read afresh every epoch (an on_stage hook may set it)
+            base_lr = cfg.lr if stage_lr is None else stage_lr
             for g in opt.param_groups: g['lr'] = base_lr * lr_factor(e, epochs, cfg.lr_schedule)
             loss = _train_epoch(model, opt, cfg, data, src, e, augment, gen, device)
             done += 1; bar.update(1)
             if e + 1 in evals:
-                history.append(dict(epoch=done, stage=si, lr=opt.param_groups[0]['lr'], loss=loss, test_acc=evaluate(model, test, device=device) if test is not None else None))
+                history.append(dict(epoch=done, stage=si, lr=opt.param_groups[0]['lr'], loss=loss,
+                                    test_acc=evaluate(model, test, device=device) if test is not None else None))
                 bar.set_postfix(loss=f'{loss:.3g}', acc=f"{history[-1]['test_acc'] or 0:.1f}")
     bar.close()
     return model.eval(), history
@@ -241,7 +262,8 @@ def random_subset(train, ipc, seed=0) -> ImageTensors:
 
 # %% ../nbs/08_evaluate.ipynb #9bf0b2b4
 def validation_split(train, n_val, seed=0):
-    "(rest, val): `n_val` training images held out for choosing settings — an equal share per class, seeded — and the others."
+    """(rest, val): `n_val` training images held out for choosing settings — an equal share per class, seeded — and the
+    others."""
     k = len(train.classes); per = n_val // k
     if per < 1: raise ValueError(f'a validation split needs at least one image per class: n_val {n_val} < {k} classes')
     g, held, rest = torch.Generator().manual_seed(seed), [], []
@@ -256,16 +278,19 @@ SCHEDULES = ('progressive', 'union', 'sequential')
 
 def split_epochs(total, p):
     "`total` epochs over `p` stages, as evenly as possible (the first stages take the remainder)."
-    if p < 1 or total < p: raise ValueError(f'cannot split {total} epochs over {p} stages: every stage needs at least one epoch')
+    if p < 1 or total < p: raise ValueError(f'cannot split {total} epochs over {p} stages: every stage needs at least '
+                                            'one epoch')
     return [total // p + (i < total % p) for i in range(p)]
 
 def _check_stage_ids(stage):
     p = int(stage.max()) if len(stage) else 0; present = sorted(set(stage.tolist()))
-    if p < 1 or present != list(range(1, p + 1)): raise ValueError(f'stage indices must be 1…P with none missing, found {present[:10]}')
+    if p < 1 or present != list(range(1, p + 1)): raise ValueError('stage indices must be 1…P with none missing, '
+                                                                   f'found {present[:10]}')
     return p
 
 def schedule_stages(data, stage, schedule='progressive', epochs=300, epochs_per_stage=None):
-    "`train_student` stages of a set whose images have `stage` 1…P: S1, S1∪S2, … (progressive), the union (union), S_i (sequential)."
+    """`train_student` stages of a set whose images have `stage` 1…P: S1, S1∪S2, … (progressive), the union (union), S_i
+    (sequential)."""
     if schedule not in SCHEDULES: raise ValueError(f'schedule must be one of {SCHEDULES}, not {schedule!r}')
     stage = torch.as_tensor(stage, dtype=torch.long)
     if len(stage) != len(data): raise ValueError(f'{len(stage)} stage indices for {len(data)} images')
@@ -282,18 +307,19 @@ def seeds_for(k):
     "The first `k` evaluation seeds: 3407, 4663, 2897, then 3897, 4897, …"
     return list(SEEDS[:k]) + [SEEDS[-1] + 1000 * i for i in range(1, k - len(SEEDS) + 1)]
 
-def evaluate_set(data, test, cfg, student, seeds, teacher=None, device=None, progress=True, desc='set', stages=None, **kw):
+def evaluate_set(data, test, cfg, student, seeds, teacher=None, device=None, progress=True, desc='set', stages=None,
+                 **kw):
     "Train one student per seed on `data` (or over `stages` [(images, epochs)], a schedule's); returns {seed: history}."
-    return {s: train_student(stages or [(data, cfg.epochs)], test, cfg, student, s, teacher=teacher, device=device, progress=progress,
-                             desc=f'{desc} seed {s}', **kw)[1] for s in seeds}
+    return {s: train_student(stages or [(data, cfg.epochs)], test, cfg, student, s, teacher=teacher, device=device,
+                             progress=progress, desc=f'{desc} seed {s}', **kw)[1] for s in seeds}
 
 def _read_runs(path, key):
     if not path.exists(): return {}
     d = load_json(path)
     if 'runs' not in d: return {int(k): v for k, v in d.items()}                    # a plain {seed: history} file
     if key is not None and d.get('key') not in (None, key):
-        raise UserError(f'{path} holds the finished seeds of another evaluation (other set, test set, teacher or settings): '
-                        f'write this one elsewhere (--out), or delete {path} to start over')
+        raise UserError(f'{path} holds the finished seeds of another evaluation (other set, test set, teacher or '
+                        f'settings): write this one elsewhere (--out), or delete {path} to start over')
     return {int(k): v for k, v in d['runs'].items()}
 
 def _add_runs(path, key, new):
@@ -303,14 +329,16 @@ def _add_runs(path, key, new):
         save_json(dict(key=key, runs={str(k): v for k, v in runs.items()}), path)
 
 def _say_done(say, desc, done, where):
-    if say and done: say(f"{desc}: seed{'s' * (len(done) > 1)} {', '.join(map(str, done))} already done ({where}), not trained again")
+    if say and done: say(f"{desc}: seed{'s' * (len(done) > 1)} {', '.join(map(str, done))} already done ({where}), not "
+                         "trained again")
 
-def evaluate_seeds(data, test, cfg, student, seeds, teacher=None, path=None, device=None, progress=True, key=None, on_seed=None,
-                   desc='set', stages=None, say=None) -> dict:
-    "`evaluate_set` one seed at a time, each finished seed's history written to `path` at once (with `key`); seeds found there are not trained again. In a torchrun job the ranks share the seeds; every rank returns them all."
+def evaluate_seeds(data, test, cfg, student, seeds, teacher=None, path=None, device=None, progress=True, key=None,
+                   on_seed=None, desc='set', stages=None, say=None) -> dict:
+    """`evaluate_set` one seed at a time, each finished seed's history written to `path` at once (with `key`); seeds
+    found there are not trained again. In a torchrun job the ranks share the seeds; every rank returns them all."""
     path = Path(path) if path else None; runs = _read_runs(path, key) if path else {}
     _say_done(say, desc, [s for s in seeds if s in runs], path)
-    mine = shard([s for s in seeds if s not in runs])                  # in a torchrun job: the missing seeds dealt over the ranks
+    mine = shard([s for s in seeds if s not in runs])        # in a torchrun job: the missing seeds dealt over the ranks
     for s in mine:
         runs.update(evaluate_set(data, test, cfg, student, [s], teacher, device, progress, desc, stages))
         if path: _add_runs(path, key, {s: runs[s]})
@@ -332,28 +360,32 @@ def summarize(runs: dict, prefix='') -> dict:
 
 # %% ../nbs/08_evaluate.ipynb #1a464241
 def baseline_key(train, test, cfg, student, ipc, teacher_id=None) -> str:
-    "The cache file name of a random-real baseline: dataset, IPC, protocol, student, epochs, and a hash of the config, teacher, training and test splits."
+    """The cache file name of a random-real baseline: dataset, IPC, protocol, student, epochs, and a hash of the config,
+    teacher, training and test splits."""
     fp = fingerprint(dict(cfg=asdict(cfg), teacher=teacher_id, train=data_hash(train), test=data_hash(test)))
-    return f'{_safe_name(train.info.name)}_ipc{ipc}_{cfg.protocol}_{student}_e{cfg.epochs}_{fp}.json'
+    return f'{safe_name(train.info.name)[-60:]}_ipc{ipc}_{cfg.protocol}_{student}_e{cfg.epochs}_{fp}.json'
 
-def _safe_name(s): return ''.join(ch if ch.isalnum() or ch in '._-' else '-' for ch in str(s)).strip('-')[-60:]
-
-def random_baseline(train, test, cfg, student, ipc, seeds, teacher=None, teacher_id=None, cache=None, device=None, progress=True,
-                    on_seed=None, desc=None, say=None) -> dict:
-    "{seed: history} of random real subsets of `ipc` per class trained like the set — from the cache when there; each new seed cached as it finishes; in a torchrun job the ranks share the seeds."
+def random_baseline(train, test, cfg, student, ipc, seeds, teacher=None, teacher_id=None, cache=None, device=None,
+                    progress=True, on_seed=None, desc=None, say=None) -> dict:
+    """{seed: history} of random real subsets of `ipc` per class trained like the set — from the cache when there; each
+    new seed cached as it finishes; in a torchrun job the ranks share the seeds."""
     f = Path(cache)/baseline_key(train, test, cfg, student, ipc, teacher_id) if cache else None
     from contextlib import nullcontext
-    alone = f is not None and world() == 1                              # one process: one writer per entry; a job: ranks add seeds in turn
+    alone = f is not None and world() == 1           # one process: one writer per entry; a job: ranks add seeds in turn
     with file_lock(f.parent/f'.{f.name}.seeds.lock') if alone else nullcontext():   # the lock file goes with it
         runs = load_json(f) if f is not None and f.exists() else {}
-        _say_done(say, desc or 'random real', [s for s in seeds if str(s) in runs], f'baseline cache {f.name}' if f else '')
+        _say_done(say, desc or 'random real', [s for s in seeds if str(s) in runs],
+                  f'baseline cache {f.name}' if f else '')
         mine = shard([s for s in seeds if str(s) not in runs])
         for s in mine:
-            runs[str(s)] = train_student([(random_subset(train, ipc, s), cfg.epochs)], test, cfg, student, s, teacher=teacher,
-                                         device=device, progress=progress, desc=f'{desc or "random real"} IPC {ipc} seed {s}')[1]
+            runs[str(s)] = train_student([(random_subset(train, ipc, s), cfg.epochs)], test, cfg, student, s,
+                                         teacher=teacher,
+                                         device=device, progress=progress, desc=f'{desc or "random real"} IPC {ipc} '
+                                                                                f'seed {s}')[1]
             if alone: save_json(runs, f)
             elif f is not None:
-                with file_lock(f.parent/f'.{f.name}.seeds.lock'): save_json({**(load_json(f) if f.exists() else {}), str(s): runs[str(s)]}, f)
+                with file_lock(f.parent/f'.{f.name}.seeds.lock'):
+                    save_json({**(load_json(f) if f.exists() else {}), str(s): runs[str(s)]}, f)
             if on_seed: on_seed(desc or 'random real', s)
     for part in gather({str(s): runs[str(s)] for s in mine}): runs.update(part)
     return {s: runs[str(s)] for s in seeds}
@@ -371,7 +403,8 @@ def write_csv(rows, path):
     return Path(path)
 
 def accuracy_series(rows) -> dict:
-    "{set: (epochs, mean, std, seeds)} of tidy rows: test accuracy per evaluated epoch over seeds (sample std; 0 for one seed)."
+    """{set: (epochs, mean, std, seeds)} of tidy rows: test accuracy per evaluated epoch over seeds (sample std; 0 for
+    one seed)."""
     out = {}
     for name in dict.fromkeys(r['set'] for r in rows):
         ep = sorted({r['epoch'] for r in rows if r['set'] == name})
@@ -387,7 +420,8 @@ def accuracy_figure(rows, teacher_acc=None, title=''):
     for name, (ep, mean, std, k) in accuracy_series(rows).items():
         ax.errorbar(ep, mean, yerr=std if k > 1 else None, marker='o', ms=4, capsize=3, lw=1.5,
                     label=f"{name} ({k} seed{'s' * (k > 1)}{', ± std' if k > 1 else ''})")
-    if teacher_acc is not None: ax.axhline(teacher_acc, color='k', ls='--', lw=1, label=f'teacher ({teacher_acc:.1f} %)')
+    if teacher_acc is not None:
+        ax.axhline(teacher_acc, color='k', ls='--', lw=1, label=f'teacher ({teacher_acc:.1f} %)')
     ax.xaxis.set_major_locator(MaxNLocator(integer=True)); ax.grid(alpha=0.3)
     ax.set_xlabel('epoch'); ax.set_ylabel('test top-1 (%)'); ax.set_title(title, fontsize=9); ax.legend(fontsize=7)
     fig.tight_layout()
@@ -407,36 +441,44 @@ def write_report(out, metrics, rows, teacher_acc=None, title=''):
 
 # %% ../nbs/08_evaluate.ipynb #933d5d7f
 def spaced_subset(test, n):
-    "`n` evenly spaced images of `test` (all of it when `n` is None or too large): a quicker test set spread over the whole one."
+    """`n` evenly spaced images of `test` (all of it when `n` is None or too large): a quicker test set spread over the
+    whole one."""
     return test if not n or n >= len(test) else test.subset(torch.linspace(0, len(test) - 1, n).round().long())
 
-def prepare_evaluation(dataset, teacher, images, student, protocol, n_test=None, data_root=None, device='cpu', classes=None) -> dict:
+def prepare_evaluation(dataset, teacher, images, student, protocol, n_test=None, data_root=None, device='cpu',
+                       classes=None) -> dict:
     "Load and check everything an evaluation needs — student name, dataset, set, teacher — before any training."
     check_arch(student)
     if protocol not in ('soft', 'hard'): raise ValueError(f"--protocol must be 'soft' or 'hard', not {protocol!r}")
     if images is None: raise ValueError('--images DIR is required: the set to evaluate')
-    if protocol == 'soft' and teacher is None: raise ValueError('the soft protocol needs --teacher DIR (a delt-squeeze output), or use --protocol hard')
+    if protocol == 'soft' and teacher is None: raise ValueError('the soft protocol needs --teacher DIR (a '
+                                                                'delt-squeeze output), or use --protocol hard')
     info = dataset_info(dataset)
-    train, test = get_dataset(dataset, 'train', data_root), spaced_subset(get_dataset(dataset, 'test', data_root), n_test)
-    data, manifest = load_distilled(images, info, train.classes, floats=protocol == 'hard', prog='delt-evaluate')
-    tm, tmeta = load_any_teacher(teacher, train, device, classes) if teacher else (None, None)   # as delt-distill loads it
+    train, test = (get_dataset(dataset, 'train', data_root),
+                   spaced_subset(get_dataset(dataset, 'test', data_root), n_test))
+    data, manifest = read_set(images, info, train.classes, floats=protocol == 'hard', prog='delt-evaluate')
+    # as delt-distill loads it
+    tm, tmeta = load_any_teacher(teacher, train, device, classes) if teacher else (None, None)
     norm = evaluation_info(info, tmeta, manifest)
     if norm != info: train, test, data = (with_info(d, norm) for d in (train, test, data))
-    return dict(train=train, test=test, data=data, manifest=manifest or {}, teacher=tm, teacher_meta=tmeta or {}, info=norm)
+    return dict(train=train, test=test, data=data, manifest=manifest or {}, teacher=tm, teacher_meta=tmeta or {},
+                info=norm)
 
 def set_stages(manifest, n) -> torch.Tensor:
     "The stage (1…P) of each of the `n` images of a set, from its manifest; a clear error if it gives none."
     rows = (manifest or {}).get('images') or []
     if not rows or any('stage' not in r for r in rows):
-        raise SetError('the set has no stage indices (its manifest gives no "stage" per image): a --schedule (progressive | union | '
-                       'sequential) needs a multi-stage set written by delt-pdd; evaluate this one without --schedule')
+        raise SetError('the set has no stage indices (its manifest gives no "stage" per image): a --schedule '
+                       '(progressive | union | sequential) needs a multi-stage set written by delt-pdd; evaluate this '
+                       'one without --schedule')
     if len(rows) != n: raise SetError(f'the manifest lists {len(rows)} images but the set has {n}')
     return torch.tensor([int(r['stage']) for r in rows])
 
 def schedule_plan(schedule, manifest, data, epochs, epochs_per_stage=None):
     "`train_student` stages for `--schedule` (None: the whole set for `epochs`), checked before any training."
     if schedule in (None, '', 'none'):
-        if epochs_per_stage is not None: raise ValueError('--epochs-per-stage needs --schedule progressive | union | sequential')
+        if epochs_per_stage is not None: raise ValueError('--epochs-per-stage needs --schedule progressive | union | '
+                                                          'sequential')
         return None
     if schedule not in SCHEDULES: raise ValueError(f'--schedule must be one of {SCHEDULES}, not {schedule!r}')
     return schedule_stages(data, set_stages(manifest, len(data)), schedule, epochs, epochs_per_stage)
@@ -447,18 +489,23 @@ _SUMMARY_KEYS = [f'acc_{a}{b}' for a in ('final', 'best') for b in ('', '_mean',
 CONTEXT_GROUPS = dict(hard_='distilled (hard labels)', random_hard_='random real (hard labels)',
                       noaug_='distilled (no augmentation)', random_noaug_='random real (no augmentation)')
 
-def full_data_accuracy(full_acc=None, student=None, teacher_meta=None, teacher_acc=None, train=None, test=None, cache=None,
-                       device=None, progress=True) -> tuple:
-    "(top-1 %, source) of `student` trained with hard labels on the whole training set — given, the teacher's, trained once and cached ('train'), or (None, why)."
+def full_data_accuracy(full_acc=None, student=None, teacher_meta=None, teacher_acc=None, train=None, test=None,
+                       cache=None, device=None, progress=True) -> tuple:
+    """(top-1 %, source) of `student` trained with hard labels on the whole training set — given, the teacher's, trained
+    once and cached ('train'), or (None, why)."""
     tm = teacher_meta or {}
     if full_acc not in (None, '', 'auto', 'train'): return float(full_acc), 'given by the user (--full-acc)'
     if full_acc == 'train':
         from delt.squeeze import train_teacher, default_recipe
-        d = Path(cache or 'outputs/cache/baselines').parent/'full_data'/_safe_name(f'{train.info.name}_{student}_{data_hash(train)}')
-        model, _ = train_teacher(train, test, student, default_recipe(train.info.name), d, seed=0, device=device, progress=progress)
-        return evaluate(model, test, device=device), f'{student} trained once with hard labels on all {len(train)} training images in use (cached in {d})'
+        d = Path(cache or 'outputs/cache/baselines').parent/'full_data'
+        d = d/safe_name(f'{train.info.name}_{student}_{data_hash(train)}')[-60:]
+        model, _ = train_teacher(train, test, student, default_recipe(train.info.name), d, seed=0, device=device,
+                                 progress=progress)
+        return (evaluate(model, test, device=device), f'{student} trained once with hard labels on all {len(train)} '
+                                                      f'training images in use (cached in {d})')
     if tm.get('arch') == student and train is not None and tm.get('n_train') == len(train) and teacher_acc is not None:
-        return float(teacher_acc), f"the teacher's: the student's architecture, trained with hard labels on all {len(train)} training images in use"
+        return (float(teacher_acc), "the teacher's: the student's architecture, trained with hard labels on all "
+                                    f"{len(train)} training images in use")
     return None, ("unknown: the teacher is not the student's architecture trained on all the training data; "
                   "pass --full-acc PERCENT, or --full-acc train to train it once (cached)")
 
@@ -466,37 +513,45 @@ def diagnostics(m, protocol='soft') -> list:
     "Warnings a reader of the report must see (a soft-protocol set below random real with hard labels, …)."
     out, g = [], lambda k: m.get(k + '_acc_final_mean') if k else m.get('acc_final_mean')
     if protocol == 'soft' and g('') is not None and g('random_hard') is not None and g('') < g('random_hard'):
-        out.append(f"the set's soft-protocol accuracy ({g(''):.2f} %) is below random real images trained with hard labels "
-                   f"({g('random_hard'):.2f} %): on this data the soft protocol (teacher, augmentation, optimiser) costs more than it gives, "
-                   f"so its numbers understate what the images carry — compare under --protocol hard (or --eval-preset dsa)")
+        out.append(f"the set's soft-protocol accuracy ({g(''):.2f} %) is below random real images trained with hard "
+                   f"labels ({g('random_hard'):.2f} %): on this data the soft protocol (teacher, augmentation, "
+                   "optimiser) costs more than it gives, so its numbers understate what the images carry — compare "
+                   "under --protocol hard (or --eval-preset dsa)")
     if g('random') is not None and g('') is not None and g('') < g('random'):
-        out.append(f"the set ({g(''):.2f} %) is below a random real subset of the same size ({g('random'):.2f} %) under the same protocol")
+        out.append(f"the set ({g(''):.2f} %) is below a random real subset of the same size ({g('random'):.2f} %) "
+                   "under the same protocol")
     return out
 
 def hard_context_config(cfg: EvalConfig, student, ipc, num_classes, n_images, dataset=None, epochs=None) -> EvalConfig:
-    "The hard-label config beside soft `cfg`: the hard protocol, with `epochs` or else as many optimiser steps as `cfg`'s students make."
-    h = resolve_config(EvalConfig('hard', cfg.epochs, eval_every=cfg.eval_every, flip=cfg.flip), student, ipc, num_classes, n_images, dataset)
+    """The hard-label config beside soft `cfg`: the hard protocol, with `epochs` or else as many optimiser steps as
+    `cfg`'s students make."""
+    h = resolve_config(EvalConfig('hard', cfg.epochs, eval_every=cfg.eval_every, flip=cfg.flip), student, ipc,
+                       num_classes, n_images, dataset)
     if epochs is None:
         steps = lambda bs: math.ceil(n_images / bs)
-        epochs = cfg.epochs if cfg.protocol == 'hard' else math.ceil(cfg.epochs * steps(cfg.batch_size) / steps(h.batch_size))
+        epochs = (cfg.epochs if cfg.protocol == 'hard'
+                  else math.ceil(cfg.epochs * steps(cfg.batch_size) / steps(h.batch_size)))
     return replace(h, epochs=int(epochs))
 
-def evaluate_in_context(data, train, test, cfg, student, seeds, teacher=None, teacher_meta=None, runs_dir=None, cache=None, device=None,
+def evaluate_in_context(data, train, test, cfg, student, seeds, teacher=None, teacher_meta=None, runs_dir=None,
+                        cache=None, device=None,
                         progress=True, stages=None, random=True, context=True, hard_cfg=None, ars=False, full_acc=None,
                         teacher_acc=None, on_seed=None, say=None) -> tuple:
-    "Students on the set over `seeds`, random real, and the context (hard labels, no augmentation, DD-Ranking); returns (metrics, rows)."
+    """Students on the set over `seeds`, random real, and the context (hard labels, no augmentation, DD-Ranking);
+    returns (metrics, rows)."""
     tid, ipc, d = (teacher_meta or {}).get('sha256'), set_ipc(data), Path(runs_dir) if runs_dir else None
     ident = dict(student=student, data=data_hash(data), test=data_hash(test), teacher=tid,
                  stages=[(data_hash(st[0]),) + tuple(st[1:]) for st in stages] if stages else None)
     m, rows = {}, []
     def on_set(c, file, label, prefix, tch):
         runs = evaluate_seeds(data, test, c, student, seeds, tch, d/file if d else None, device, progress,
-                              key=fingerprint(dict(cfg=asdict(c), **ident, teacher_used=tch is not None)), on_seed=on_seed, desc=label, stages=stages,
+                              key=fingerprint(dict(cfg=asdict(c), **ident, teacher_used=tch is not None)),
+                              on_seed=on_seed, desc=label, stages=stages,
                               say=say)
         m.update(summarize(runs, prefix)); rows.extend(tidy_rows(runs, label))
     def on_random(c, label, prefix, tch):
-        base = random_baseline(train, test, c, student, ipc, seeds, tch, tid if tch is not None else None, cache, device, progress, on_seed, label,
-                               say)
+        base = random_baseline(train, test, c, student, ipc, seeds, tch, tid if tch is not None else None, cache,
+                               device, progress, on_seed, label, say)
         m.update(summarize(base, prefix)); rows.extend(tidy_rows(base, label))
     soft_teacher = teacher if cfg.protocol == 'soft' else None
     on_set(cfg, 'runs.json', 'distilled', '', soft_teacher)
@@ -510,32 +565,45 @@ def evaluate_in_context(data, train, test, cfg, student, seeds, teacher=None, te
         on_set(hc, 'runs_hard.json', CONTEXT_GROUPS['hard_'], 'hard_', None)
         if random: on_random(hc, CONTEXT_GROUPS['random_hard_'], 'random_hard_', None)
     if ars:
-        nc = replace(cfg, randaug=False, scale=(1.0, 1.0), flip=False, mix='none', patches=1, augment='none' if cfg.protocol == 'hard' else None)
+        nc = replace(cfg, randaug=False, scale=(1.0, 1.0), flip=False, mix='none', patches=1,
+                     augment='none' if cfg.protocol == 'hard' else None)
         on_set(nc, 'runs_noaug.json', CONTEXT_GROUPS['noaug_'], 'noaug_', soft_teacher)
         if random: on_random(nc, CONTEXT_GROUPS['random_noaug_'], 'random_noaug_', soft_teacher)
-    fa, src = full_data_accuracy(full_acc, student, teacher_meta, teacher_acc, train, test, cache, device, progress) if context else (None, 'not asked (--no-context)')
+    fa, src = (full_data_accuracy(full_acc, student, teacher_meta, teacher_acc, train, test, cache, device, progress)
+               if context else (None, 'not asked (--no-context)'))
     g = lambda k: m.get(k + 'acc_final_mean')
-    m.update(full_hard_acc=fa, full_hard_acc_source=src, hard_config=asdict(hc) if context and cfg.protocol == 'soft' else None,
+    m.update(full_hard_acc=fa, full_hard_acc_source=src,
+             hard_config=asdict(hc) if context and cfg.protocol == 'soft' else None,
              dd_ranking=dd_ranking(g(''), g('random_'), g('hard_'), fa, g('noaug_'), g('random_noaug_')))
     m['diagnostics'] = diagnostics(m, cfg.protocol)
-    for pre in CONTEXT_GROUPS: m.update({pre + k: None for k in _SUMMARY_KEYS if pre + k not in m})   # fixed keys, None if not run
+    # fixed keys, None if not run
+    for pre in CONTEXT_GROUPS: m.update({pre + k: None for k in _SUMMARY_KEYS if pre + k not in m})
     return m, rows
 
 # %% ../nbs/08_evaluate.ipynb #e96eb30b
-def _pm(m, k):
-    "'mean ± std %' over seeds; one seed: its value alone (no '± 0.00'); 'n/a' when not run."
-    if m.get(k + '_mean') is None: return 'n/a'
-    return f"{m[k + '_mean']:.2f} %" if len(m.get(k) or ()) == 1 else f"{m[k + '_mean']:.2f} ± {m[k + '_std']:.2f} %"
+def pm(mean, std=None, digits=2, unit='', missing='—') -> str:
+    "'mean ± std' to `digits` decimals, then `unit`; `std` None: the mean alone; `mean` None: `missing`."
+    if mean is None: return missing
+    return f'{mean:.{digits}f}{unit}' if std is None else f'{mean:.{digits}f} ± {std:.{digits}f}{unit}'
+
+def pm_seeds(m, k) -> str:
+    "`pm` of summary `k` of metrics `m` (`summarize`'s keys) in %: one seed alone (no '± 0.00'); 'n/a' when not run."
+    return pm(m.get(k + '_mean'), None if len(m.get(k) or ()) == 1 else m.get(k + '_std'), unit=' %', missing='n/a')
 def _fr(v): return 'n/a' if v is None else f'{v:+.4f}' if v < 0 else f'{v:.4f}'
 
 def context_lines(m) -> list:
     "The report's lines on hard labels, DD-Ranking's scores and diagnostics (for the console and the demo's summary)."
     d = m.get('dd_ranking') or {}
-    out = [f"  hard labels   : set {_pm(m, 'hard_acc_final')}, random real {_pm(m, 'random_hard_acc_final')}; full data "
-           + ('n/a' if m.get('full_hard_acc') is None else f"{m['full_hard_acc']:.2f} %") + f" ({m.get('full_hard_acc_source') or 'n/a'})"]
+    out = [
+        f"  hard labels   : set {pm_seeds(m, 'hard_acc_final')}, random real {pm_seeds(m, 'random_hard_acc_final')}; "
+           "full data "
+           + ('n/a' if m.get('full_hard_acc') is None else f"{m['full_hard_acc']:.2f} %")
+           + f" ({m.get('full_hard_acc_source') or 'n/a'})"]
     if m.get('noaug_acc_final_mean') is not None:
-        out.append(f"  no augment.   : set {_pm(m, 'noaug_acc_final')}, random real {_pm(m, 'random_noaug_acc_final')}")
-    out.append(f"  DD-Ranking    : HLR {_fr(d.get('hlr'))}, IOR {_fr(d.get('ior'))}, LRS {_fr(d.get('lrs'))}, ARS {_fr(d.get('ars'))} (fractions of 1, not %)")
+        out.append(f"  no augment.   : set {pm_seeds(m, 'noaug_acc_final')}, random real "
+                   f"{pm_seeds(m, 'random_noaug_acc_final')}")
+    out.append(f"  DD-Ranking    : HLR {_fr(d.get('hlr'))}, IOR {_fr(d.get('ior'))}, LRS {_fr(d.get('lrs'))}, ARS "
+               f"{_fr(d.get('ars'))} (fractions of 1, not %)")
     out += [f'  warning       : {w}' for w in m.get('diagnostics') or []]
     return out
 
@@ -544,158 +612,171 @@ def _headline(m):
     sch = f", {m['schedule']} over stages of {m['stage_epochs']} epochs" if m.get('schedule') else ''
     pre = f" ('{m['config']['preset']}' preset)" if (m.get('config') or {}).get('preset') else ''
     k, nt = len(m['seeds']), m.get('n_test')
-    lines = [f"{m['student']} on {m['n_images']} images (IPC {m['ipc']}), {m['protocol']} protocol{pre}, {m['epochs']} epochs{sch}, "
-             f"{k} seed{'s' * (k > 1)}, tested on {nt} test images:",
-             f"  distilled set : final {_pm(m, 'acc_final')} (best {_pm(m, 'acc_best')})",
-             f"  random real   : final {_pm(m, 'random_acc_final')} (best {_pm(m, 'random_acc_best')})",
+    lines = [f"{m['student']} on {m['n_images']} images (IPC {m['ipc']}), {m['protocol']} protocol{pre}, {m['epochs']} "
+             f"epochs{sch}, {k} seed{'s' * (k > 1)}, tested on {nt} test images:",
+             f"  distilled set : final {pm_seeds(m, 'acc_final')} (best {pm_seeds(m, 'acc_best')})",
+             f"  random real   : final {pm_seeds(m, 'random_acc_final')} (best {pm_seeds(m, 'random_acc_best')})",
              f"  teacher       : {t}"]
     return '\n'.join(lines + (context_lines(m) if m.get('dd_ranking') is not None else []))
 
 def _to_user_error(e): return e if isinstance(e, UserError) else UserError(one_line(e))
 
-# a manifest's `method` → 'module:function' of the later chapter that evaluates such a set over its stages (imported
-# when used, so this chapter does not build on it); it returns the metrics, or None to leave the set to this chapter
-SET_EVALUATORS = {'pdd': 'delt.pdd:evaluate_run'}
+# %% ../nbs/08_evaluate.ipynb #9762c788
+@dataclass
+class EvalSpec:
+    "Every setting of one evaluation (`delt-evaluate`'s options); None: the preset's, protocol's or set's default."
+    dataset: str = 'fashion_mnist'     # a dataset name (aliases such as fashion-mnist), or folder:<path>[@size]
+    teacher: str = None                # a teacher folder, torchvision:NAME, timm:NAME or FILE.pth@ARCH (soft: needed)
+    images: str = None                 # the set (required): DIR with images/ + manifest.json, or DIR/<class>/*.png
+    student: str = 'convnet3'          # the students' architecture
+    epochs: int = None                 # epochs of each student (None: the preset's, else 300)
+    seeds: int = 3                     # a count (3407, 4663, 2897, …) or a list of seeds
+    out: str = 'outputs/evaluate'      # the report's folder
+    protocol: str = None               # soft | hard (None: the preset's, else soft)
+    random: bool = True                # train a random-real baseline beside the set
+    mix: str = None                    # soft: cutmix | mixup | none
+    lr: float = None                   # None: the protocol's; hard: the manifest's learned_lr, else 0.01
+    batch_size: int = None
+    lr_schedule: str = None
+    temperature: float = None
+    augment: str = None                # hard: dsa | flip_crop | none
+    eval_every: int = 10
+    n_test: int = None                 # test on this many test images, evenly spaced (None: all)
+    schedule: str = None               # progressive | union | sequential over a multi-stage set (None: the whole set)
+    epochs_per_stage: int = None
+    cache: str = 'outputs/cache/baselines'   # the random baselines' cache folder
+    data_root: str = None
+    device: str = None
+    preset: str = None                 # a method's own protocol (`PROTOCOL_PRESETS`)
+    flip: bool = True
+    context: bool = True               # hard-label runs and DD-Ranking's scores
+    hard_epochs: int = None
+    full_acc: str = None               # full-data accuracy in %, 'train' or 'auto'
+    ars: bool = False                  # also train without augmentation (DD-Ranking's ARS)
+    init_seed: int = None              # every seed's student starts from the weights made under this seed
+    classes: str = None                # the teacher's class order, when not the dataset's
 
-def run_evaluation(dataset='fashion_mnist', teacher=None, images=None, student='convnet3', epochs=None, seeds=3, out='outputs/evaluate',
-                   protocol=None, random=True, mix=None, lr=None, batch_size=None, lr_schedule=None, temperature=None, augment=None,
-                   eval_every=10, n_test=None, schedule=None, epochs_per_stage=None, cache='outputs/cache/baselines', data_root=None,
-                   device=None, progress=True, preset=None, flip=True, context=True, hard_epochs=None, full_acc=None, ars=False,
-                   init_seed=None, on_seed=None, classes=None) -> dict:
-    "`delt-evaluate` as a Python call: every check first (a `UserError` for any bad input), then the students, the context and the report."
-    mod, _, fn = SET_EVALUATORS.get((set_layout(images)[1] or {}).get('method') if schedule and images else None, '').partition(':')
-    if mod and (m := getattr(__import__('importlib').import_module(mod), fn)(**dict(locals()))) is not None: return m
-    t0, device = time.time(), setup(device).device                       # in a torchrun job: this rank's device, the group joined
+@dataclass
+class EvalPlan:
+    "What an `EvalSpec` resolves to on its set: the students' config, the hard-label context's, stages and seeds."
+    cfg: EvalConfig
+    hard: EvalConfig
+    stages: list = None                # [(images, epochs[, lr])] of a schedule; None: the whole set for cfg.epochs
+    seeds: list = None
+
+def spec_preset(spec: EvalSpec):
+    "The preset of `spec`: its own; with neither preset nor protocol, a PDD set's base's (`BASE_PRESETS`); else None."
+    if spec.preset is None and spec.protocol is None and spec.images is not None:
+        return BASE_PRESETS.get(set_header(spec.images).get('base'))
+    return spec.preset
+
+def base_config(spec: EvalSpec, info: DatasetInfo) -> EvalConfig:
+    "The unresolved `EvalConfig` of `spec`: its preset's (with its epochs, mix) or its protocol's."
+    preset, protocol = spec_preset(spec), spec.protocol
+    if preset and protocol and protocol != PROTOCOL_PRESETS.get(preset, {}).get('protocol', protocol):
+        kind = PROTOCOL_PRESETS[preset]['protocol']
+        raise UserError(f"--eval-preset {preset} is a {kind}-label protocol: drop --protocol {protocol}")
+    return (protocol_preset(preset, info, epochs=spec.epochs, mix=spec.mix) if preset else
+            EvalConfig(protocol or 'soft', spec.epochs or 300, mix=spec.mix or 'cutmix'))
+
+# %% ../nbs/08_evaluate.ipynb #af4c67c6
+def resolve_eval(spec: EvalSpec, data, manifest=None) -> EvalPlan:
+    "`spec` resolved on the loaded set `data` (its `info` the evaluation's) and its manifest: configs, stages, seeds."
+    man, lr, info = manifest or {}, spec.lr, data.info
+    base = base_config(spec, info)
+    plan = schedule_plan(spec.schedule, man, data, base.epochs, spec.epochs_per_stage)
+    if plan: base = replace(base, epochs=sum(p_[1] for p_ in plan))        # the baseline trains as many epochs in all
+    if plan and base.protocol == 'hard' and lr is None and man.get('learned_lr_per_stage'):   # MTT/PDD: each stage's lr
+        lrs_ = [float(v) for v in man['learned_lr_per_stage']]
+        if len(lrs_) != len(plan):
+            raise SetError(f'the manifest gives {len(lrs_)} learned step sizes for {len(plan)} stages')
+        plan = [(d_, e_, l_) for (d_, e_), l_ in zip(plan, lrs_)]
+    if base.protocol == 'hard' and lr is None and man.get('learned_lr'): lr = float(man['learned_lr'])
+    ipc, nc = set_ipc(data), len(data.classes)
+    cfg = resolve_config(replace(base, batch_size=spec.batch_size, lr=lr,
+                                 lr_schedule=spec.lr_schedule or base.lr_schedule,
+                                 temperature=spec.temperature, augment=spec.augment or base.augment,
+                                 eval_every=spec.eval_every, flip=bool(spec.flip and base.flip),
+                                 init_seed=spec.init_seed),
+                         spec.student, ipc, nc, len(data), info.name)
+    hard = hard_context_config(cfg, spec.student, ipc, nc, len(data), info.name, spec.hard_epochs)
+    seeds = seeds_for(spec.seeds) if isinstance(spec.seeds, int) else [int(s) for s in spec.seeds]
+    return EvalPlan(cfg, hard, plan, seeds)
+
+# %% ../nbs/08_evaluate.ipynb #482d31f6
+def run_evaluation(spec: EvalSpec, *, progress=True, on_seed=None) -> dict:
+    "Evaluate `spec` (`delt-evaluate` in Python): every check first (a `UserError`), then students, context, report."
+    s = spec
+    t0, device = time.time(), setup(s.device).device           # in a torchrun job: this rank's device, the group joined
     try:
-        info = dataset_info(dataset)
-        if preset is None and protocol is None and images is not None:     # a PDD set: its base's hard protocol
-            preset = BASE_PRESETS.get(set_header(images).get('base'))
-        if preset and protocol and protocol != PROTOCOL_PRESETS.get(preset, {}).get('protocol', protocol):
-            raise UserError(f"--eval-preset {preset} is a {PROTOCOL_PRESETS[preset]['protocol']}-label protocol: drop --protocol {protocol}")
-        base = (protocol_preset(preset, info, epochs=epochs, mix=mix) if preset else
-                EvalConfig(protocol or 'soft', epochs or 300, mix=mix or 'cutmix'))
-        if full_acc not in (None, '', 'auto', 'train'):
-            try: float(full_acc)
-            except (TypeError, ValueError): raise UserError(f"--full-acc takes a percentage, 'train' or 'auto', not {full_acc!r}") from None
-        r = prepare_evaluation(dataset, teacher, images, student, base.protocol, n_test, data_root, device, classes)
+        base = base_config(s, dataset_info(s.dataset))
+        if s.full_acc not in (None, '', 'auto', 'train'):
+            try: float(s.full_acc)
+            except (TypeError, ValueError):
+                raise UserError(f"--full-acc takes a percentage, 'train' or 'auto', not {s.full_acc!r}") from None
+        r = prepare_evaluation(s.dataset, s.teacher, s.images, s.student, base.protocol, s.n_test, s.data_root, device,
+                               s.classes)
         info = r['info']                                                   # the teacher's (or the set's) normalisation
         data, test, tm, man = r['data'], r['test'], r['teacher'], r['manifest']
-        if n_test and n_test > len(test): note('delt-evaluate', f'--n-test {n_test} asked, but the test split has {len(test)} images: all {len(test)} are used')
-        if batch_size and batch_size > len(data):
-            note('delt-evaluate', f'--batch-size {batch_size} is more than the set\'s {len(data)} images: capped to {len(data)} (one step per epoch)')
-        plan = schedule_plan(schedule, man, data, base.epochs, epochs_per_stage)
-        if plan: base = replace(base, epochs=sum(p_[1] for p_ in plan))        # the baseline trains as many epochs in all
-        if plan and base.protocol == 'hard' and lr is None and man.get('learned_lr_per_stage'):   # MTT/PDD: each stage's own step size
-            lrs_ = [float(v) for v in man['learned_lr_per_stage']]
-            if len(lrs_) != len(plan): raise SetError(f'the manifest gives {len(lrs_)} learned step sizes for {len(plan)} stages')
-            plan = [(d_, e_, l_) for (d_, e_), l_ in zip(plan, lrs_)]
-        if base.protocol == 'hard' and lr is None and man.get('learned_lr'): lr = float(man['learned_lr'])
-        ipc, seed_list, nc = set_ipc(data), seeds_for(seeds), len(data.classes)
-        cfg = resolve_config(replace(base, batch_size=batch_size, lr=lr, lr_schedule=lr_schedule or base.lr_schedule, temperature=temperature,
-                                     augment=augment or base.augment, eval_every=eval_every, flip=bool(flip and base.flip),
-                                     init_seed=init_seed),
-                             student, ipc, nc, len(data), info.name)
-        hcfg = hard_context_config(cfg, student, ipc, nc, len(data), info.name, hard_epochs)
+        if s.n_test and s.n_test > len(test):
+            note('delt-evaluate', f'--n-test {s.n_test} asked, but the test split has {len(test)} images: '
+                                  f'all {len(test)} are used')
+        if s.batch_size and s.batch_size > len(data):
+            note('delt-evaluate', f'--batch-size {s.batch_size} is more than the set\'s {len(data)} images: '
+                                  f'capped to {len(data)} (one step per epoch)')
+        p = resolve_eval(s, data, man)
+        cfg, hcfg, plan, seed_list, ipc = p.cfg, p.hard, p.stages, p.seeds, set_ipc(data)
     except USER_MISTAKES as e: raise _to_user_error(e) from None
-    agree(dict(dataset=info.name, images=str(images), teacher=str(teacher), student=student, seeds=seed_list, out=str(out), cfg=asdict(cfg),
-               hard=asdict(hcfg), random=random, context=context, ars=ars, full_acc=full_acc, n_test=len(test)), 'evaluation arguments')
+    out, cache = s.out, s.cache
+    agree(dict(dataset=info.name, images=str(s.images), teacher=str(s.teacher), student=s.student, seeds=seed_list,
+               out=str(out), cfg=asdict(cfg), hard=asdict(hcfg), random=s.random, context=s.context, ars=s.ars,
+               full_acc=s.full_acc, n_test=len(test)),
+          'evaluation arguments')
     teacher_acc = evaluate(tm, test, device=device) if tm is not None else None
     finished, trained = (Path(out)/'metrics.json').exists(), []
-    def seed_done(group, s):
-        trained.append((group, s))
-        if on_seed: on_seed(group, s)
+    def seed_done(group, seed):
+        trained.append((group, seed))
+        if on_seed: on_seed(group, seed)
     try:
-        ctx, rows = evaluate_in_context(data, r['train'], test, cfg, student, seed_list, tm, r['teacher_meta'], out, cache if random or context else None,
-                                        device, progress, plan, random, context, hcfg, ars, full_acc, teacher_acc, seed_done,
+        ctx, rows = evaluate_in_context(data, r['train'], test, cfg, s.student, seed_list, tm, r['teacher_meta'], out,
+                                        cache if s.random or s.context else None, device, progress, plan, s.random,
+                                        s.context, hcfg, s.ars, s.full_acc, teacher_acc, seed_done,
                                         lambda msg: note('delt-evaluate', msg) if is_main() else None)
     except BaseException as e:
         if not isinstance(e, UserError):
-            kept = [str(Path(out)/f) for f in ('runs.json', 'runs_hard.json', 'runs_noaug.json') if (Path(out)/f).exists()]
-            print(f"delt-evaluate stopped ({type(e).__name__}); finished seeds are kept in {', '.join(kept) or '(none of the set yet)'} and in the "
-                  f"baseline cache {cache}: run the same command again to train only what is missing", file=sys.stderr, flush=True)
+            kept = [str(Path(out)/f)
+                    for f in ('runs.json', 'runs_hard.json', 'runs_noaug.json') if (Path(out)/f).exists()]
+            print(f"delt-evaluate stopped ({type(e).__name__}); finished seeds are kept in "
+                  f"{', '.join(kept) or '(none of the set yet)'} and in the baseline cache {cache}: run the same "
+                  "command again to train only what is missing", file=sys.stderr, flush=True)
         raise
-    metrics = dict(dataset=info.name, student=student, protocol=cfg.protocol, images=str(images), teacher=teacher, ipc=ipc,
-                   n_images=len(data), epochs=cfg.epochs, seeds=seed_list, n_test=len(test), n_test_asked=n_test, config=asdict(cfg), manifest=bool(man),
-                   data=dict(name=info.name, size=info.size, channels=info.channels, mean=list(info.mean), std=list(info.std),
+    metrics = dict(dataset=info.name, student=s.student, protocol=cfg.protocol, images=str(s.images), teacher=s.teacher,
+                   ipc=ipc, n_images=len(data), epochs=cfg.epochs, seeds=seed_list, n_test=len(test),
+                   n_test_asked=s.n_test, config=asdict(cfg), manifest=bool(man),
+                   data=dict(name=info.name, size=info.size, channels=info.channels, mean=list(info.mean),
+                             std=list(info.std),
                              num_classes=info.num_classes, streamed=not isinstance(r['train'], ImageTensors),
                              test_view=info.test_view or None),
-                   schedule=schedule if plan else None, stage_epochs=[p_[1] for p_ in plan] if plan else None,
+                   schedule=s.schedule if plan else None, stage_epochs=[p_[1] for p_ in plan] if plan else None,
                    stage_images=[len(p_[0]) for p_ in plan] if plan else None,
                    stage_lrs=[p_[2] for p_ in plan] if plan and len(plan[0]) > 2 else None,
                    **ctx, teacher_acc=teacher_acc, wall_seconds=time.time() - t0, versions=package_versions())
-    if is_main():                                                          # every rank has every seed; rank 0 writes the report
-        write_report(out, metrics, rows, teacher_acc, f'{info.name}, {student}, IPC {ipc}, {cfg.protocol}' + (f', {schedule}' if plan else ''))
-        if finished and not trained: print(f'reused the finished evaluation in {out} (every seed was already done; --overwrite trains again):')
+    if is_main():                                                  # every rank has every seed; rank 0 writes the report
+        title = f'{info.name}, {s.student}, IPC {ipc}, {cfg.protocol}' + (f', {s.schedule}' if plan else '')
+        write_report(out, metrics, rows, teacher_acc, title)
+        if finished and not trained: print(f'reused the finished evaluation in {out} (every seed was already done; '
+                                           '--overwrite trains again):')
         print(_headline(metrics)); print(f'-> {out}')
     return metrics
 
-# %% ../nbs/08_evaluate.ipynb #482d31f6
 def pdd_run_hint(images):
     "A `UserError` when `images` is a delt-pdd run folder (stage_1 … stage_P), not a set: it says which folder to pass."
     p = Path(images) if images else None
     if p is None or not p.is_dir() or (p/'manifest.json').exists() or (p/'images').is_dir(): return
-    stages = sorted((d for d in p.glob('stage_*') if d.is_dir() and d.name[6:].isdigit()), key=lambda d: int(d.name[6:]))
+    stages = sorted((d for d in p.glob('stage_*') if d.is_dir() and d.name[6:].isdigit()),
+                    key=lambda d: int(d.name[6:]))
     if stages: raise UserError(f'{p} is a delt-pdd run, not a set: pass its last stage, --images {stages[-1]} '
                                f'(it holds every stage; --schedule trains over them), or one stage folder')
-
-_EVAL_OUT = ('metrics.json', 'results.csv', 'accuracy.png', 'runs.json', 'runs_hard.json', 'runs_noaug.json')
-
-@call_parse
-def delt_evaluate(dataset:str='fashion_mnist',   # a dataset name (aliases such as fashion-mnist), or folder:<path>[@size] (no @size: the files' size)
-                  teacher:str=None,              # the teacher: a folder (delt-squeeze --out DIR, a make demo run folder), torchvision:NAME, timm:NAME or FILE.pth@ARCH; needed by the soft protocol
-                  teacher_arch:str=None,         # the architecture of a --teacher FILE.pth (a state_dict, bare or under 'model')
-                  classes:str=None,              # the teacher's class order (a file, one per line, or a,b,c) when it is not the dataset's
-                  images:str=None,               # the set: DIR with images/ + manifest.json, or DIR/<class>/*.png; a delt-pdd run: its last stage_P; required
-                  student_arch:str='convnet3',   # the students' architecture (convnetD[_in][_dc], a timm or torchvision name)
-                  eval_epochs:int=None,          # training epochs of each student (default: the preset's; 300)
-                  seeds:int=3,                   # how many seeds (3407, 4663, 2897, then 3897, …)
-                  out:str='outputs/evaluate',    # the report's folder: metrics.json, results.csv, accuracy.png, runs*.json (finished seeds)
-                  protocol:str=None,             # soft (teacher KD; the default) | hard (cross-entropy on the set's labels)
-                  random:negated('no random-real baseline (default: trained beside the set)')=True,
-                  mix:str=None,                  # soft: cutmix (T 20; the default) | mixup (T 4) | none
-                  lr:float=None,                 # learning rate (default: the protocol's; hard: the manifest's learned_lr, else 0.01)
-                  batch_size:int=None,           # images per step (default: the batch-size rule; hard 256)
-                  lr_schedule:str=None,          # half_cosine | cosine | step | constant (default: the protocol's)
-                  temperature:float=None,        # KD temperature (default: the mix's; cutmix 20, mixup 4)
-                  augment:str=None,              # hard protocol: dsa | flip_crop | none (default: dsa)
-                  eval_every:int=10,             # test accuracy every this many epochs, and at the end (best epoch at that resolution)
-                  n_test:int=None,               # test on this many test images, evenly spaced (default: all)
-                  schedule:str=None,             # progressive | union | sequential: train over the stages of a delt-pdd set (default: the whole set)
-                  epochs_per_stage:int=None,     # with --schedule: epochs of every stage (default: --eval-epochs split evenly)
-                  cache_dir:str=None,            # cache folder; baselines go to <cache-dir>/baselines (default: $DELT_CACHE, else outputs/cache when --out is in the checkout, else ~/.cache/delt)
-                  data_root:str=None,            # where datasets live (default: $DELT_DATA, then each loader's fallbacks)
-                  device:str=None,               # cpu | cuda | cuda:N (default: cuda if available)
-                  eval_preset:str=None,          # a method's own protocol: delt | rded | sre2l | dc | dsa | mtt (default: none; a PDD set: its base's)
-                  flip:negated('no random flips (digits, text) (default: flips on)')=True,
-                  context:negated('no hard-label runs and no DD-Ranking scores (default: both)')=True,
-                  hard_epochs:int=None,          # epochs of the hard-label context runs (default: as many optimiser steps as the soft students make)
-                  full_acc:str=None,             # full-data hard-label accuracy in % for HLR/LRS, or 'train' (train it once, cached) (default: the teacher's when it is the student's architecture)
-                  ars:bool=False,                # also train without augmentation, for DD-Ranking's ARS
-                  init_seed:int=None,            # every seed's student starts from the weights made under this seed (default: each its own; MTT/PDD evaluation)
-                  overwrite:bool=False,          # replace the report and finished seeds of another evaluation already in --out (otherwise refused)
-                  progress:negated('no progress bars (default: shown)')=True,
-                  quiet:bool=False,              # no progress bars and no notes; errors and the result still print
-                  student:old(str)=None, epochs:old(int)=None, preset:old(str)=None, cache:old(str)=None):   # old spellings, one release
-    "Train students on a distilled set over seeds, next to a random-real baseline, hard-label context and the teacher; write the report."
-    v = dict(locals())
-    with cli_errors(delt_evaluate, 'delt-evaluate', kinds=USER_MISTAKES):
-        v = take_renamed(v, 'delt-evaluate', dict(student_arch='convnet3'), quiet)
-        check_options(v); pdd_run_hint(images)
-        if images is None: raise UserError('--images DIR is required: the set to evaluate (a delt-distill --out, or any DIR/<class>/*.png)')
-        if cache and not quiet: note('delt-evaluate', '--cache (the baselines folder) is deprecated: use --cache-dir (baselines go to <cache-dir>/baselines)')
-        from delt.data import cache_dir as cache_folder                        # (the parameter cache_dir shadows the function)
-        baselines = Path(cache) if cache else cache_folder(v['cache_dir'], out)/'baselines'
-        if teacher is not None:
-            from delt.squeeze import teacher_folder
-            from delt.distill import teacher_spec
-            teacher = teacher_spec(teacher, teacher_arch) if is_foreign(teacher) else str(teacher_folder(teacher))
-        if overwrite:
-            for f in _EVAL_OUT: (Path(out)/f).unlink(missing_ok=True)
-    with cli_errors(delt_evaluate, 'delt-evaluate'):
-        return run_evaluation(dataset, teacher, images, v['student_arch'], v['eval_epochs'], seeds, out, protocol, random, mix, lr, batch_size,
-                              lr_schedule, temperature, augment, eval_every, n_test, schedule, epochs_per_stage, str(baselines), data_root,
-                              device, progress and not quiet, v['eval_preset'], flip, context, hard_epochs, full_acc, ars, init_seed,
-                              classes=classes)
 
 # %% ../nbs/08_evaluate.ipynb #924710d3
 def evaluation_info(info, teacher_meta=None, manifest=None):

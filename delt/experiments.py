@@ -4,27 +4,30 @@
 
 # %% ../nbs/13_experiments.ipynb #3776d0a7
 from __future__ import annotations
-import ast, contextlib, itertools, json, os, re, shlex, shutil, sys, time
+import ast, contextlib, itertools, json, os, re, shutil, sys, time
 from datetime import datetime, timezone
 from pathlib import Path
 import numpy as np
 from fastcore.script import call_parse, CliError
 from tqdm.auto import tqdm
 from .core import *
-from .data import UserError, USER_MISTAKES, check_options, cli_errors, negated, module_prog
-from .pipeline import project_root, summary
+from .cli import UserError, USER_MISTAKES, check_options, cli_errors, negated, module_prog
+from .data import source_checkout
+from .evaluate import pm
+from .pipeline import summary, parse_params
 
 # %% auto #0
 __all__ = ['RUN_PARAMS', 'VARY_KEYS', 'CONTEXT_KEYS', 'METHOD_ORDER', 'TABLE_FILES', 'expand_grid', 'run_slug', 'run_notebook',
-           'run_grid', 'experiment_notebook', 'parameter_cell', 'full_params', 'default_params', 'parse_params', 'pick',
+           'run_grid', 'experiment_notebook', 'parameter_cell', 'full_params', 'default_params', 'pick',
            'run_experiment', 'DryRun', 'check_params', 'describe', 'experiments_table', 'dry_run', 'collect',
-           'example_run', 'setting', 'varying', 'run_context', 'shape', 'method_rank', 'pm', 'acc', 'md_table',
-           'paper_table', 'details_table', 'plot_acc_vs_ipc', 'plot_per_method', 'results_markdown', 'table_sections',
-           'write_results', 'delt_experiments']
+           'example_run', 'setting', 'varying', 'run_context', 'shape', 'method_rank', 'acc', 'md_table', 'paper_table',
+           'details_table', 'plot_acc_vs_ipc', 'plot_per_method', 'results_markdown', 'table_sections', 'write_results',
+           'delt_experiments']
 
 # %% ../nbs/13_experiments.ipynb #3cc14cb1
 def expand_grid(grid) -> list:
-    "Grid points: a dict of lists → every combination (first key slowest); a list of dicts → those points. Duplicates dropped."
+    """Grid points: a dict of lists → every combination (first key slowest); a list of dicts → those points. Duplicates
+    dropped."""
     if isinstance(grid, dict):
         vals = [v if isinstance(v, (list, tuple)) else [v] for v in grid.values()]
         pts = [dict(zip(grid, combo)) for combo in itertools.product(*vals)]
@@ -37,7 +40,7 @@ def expand_grid(grid) -> list:
 
 def _slug_value(v):
     if isinstance(v, (list, tuple)): return '-'.join(_slug_value(x) for x in v)
-    return re.sub(r'[^A-Za-z0-9.]+', '', str(v).replace('/', '.')) or 'none'
+    return safe_name(str(v).replace('/', '.'), keep='.', sep='') or 'none'
 
 def run_slug(point, keys=None) -> str:
     "A folder name for a grid point: `key-value` pairs of `keys` (default: all) joined by `_`."
@@ -45,12 +48,19 @@ def run_slug(point, keys=None) -> str:
     return s if len(s) <= 120 else f'{s[:100]}_{fingerprint(point)[:8]}'
 
 # %% ../nbs/13_experiments.ipynb #c31f4a53
+def _checkout() -> Path:
+    "delt's source checkout (`delt.data.source_checkout`), with nbs/experiments and outputs/; else a `UserError`."
+    src = source_checkout()
+    if src is None: raise UserError("the experiments are notebooks of delt's source checkout (nbs/experiments): "
+                                    "run them with delt installed from a clone (pip install -e .)")
+    return src
+
 def run_notebook(notebook, out_nb, params=None, cwd=None, kernel='python3', log_output=False, progress=False):
     "Execute `notebook` with `params` injected (papermill); the executed copy goes to `out_nb`."
     import papermill as pm
     Path(out_nb).parent.mkdir(parents=True, exist_ok=True)
     return pm.execute_notebook(str(notebook), str(out_nb), parameters=params or {}, kernel_name=kernel,
-                               cwd=str(cwd or project_root()), log_output=log_output, progress_bar=progress)
+                               cwd=str(cwd or _checkout()), log_output=log_output, progress_bar=progress)
 
 def _error(e):
     "A short message for a failed run: the exception, and for an error inside the notebook the end of its traceback."
@@ -67,9 +77,10 @@ def run_grid(notebook, grid, out, params=None, slug_keys=None, out_param='out_di
     status = load_json(sf) if sf.exists() else {}
     status.update(notebook=str(notebook), params=params or {}); runs = status.setdefault('runs', {})
     pts = expand_grid(grid)
-    if os.environ.get('DELT_DRY_RUN'):                                   # a dry run (python -m delt.experiments --dry-run): list, run nothing
+    if os.environ.get('DELT_DRY_RUN'):             # a dry run (python -m delt.experiments --dry-run): list, run nothing
         save_json([dict(run=run_slug(p, slug_keys), out=str(out/run_slug(p, slug_keys)), point=p,
-                        done=(out/run_slug(p, slug_keys)/'metrics.json').exists()) for p in pts], os.environ['DELT_DRY_RUN'])
+                        done=(out/run_slug(p, slug_keys)/'metrics.json').exists()) for p in pts],
+                        os.environ['DELT_DRY_RUN'])
         raise DryRun(f'{len(pts)} runs listed')
     bar = tqdm(pts, desc=f'grid {out.name}', unit='run', disable=not progress)
     for p in bar:
@@ -78,21 +89,25 @@ def run_grid(notebook, grid, out, params=None, slug_keys=None, out_param='out_di
         old = runs.get(slug, {})
         if (d/'metrics.json').exists():
             if old.get('inject', inject) != inject:
-                runs[slug] = {**old, 'status': 'failed', 'error': f'{d} holds a run with other parameters: delete it, or use another out'}
+                runs[slug] = {**old, 'status': 'failed', 'error': f'{d} holds a run with other parameters: delete it, '
+                                                                  'or use another out'}
             else: runs[slug] = {**old, 'status': 'done', 'inject': inject}
             continue
         t0 = time.time()
         rec = dict(point=p, inject=inject, started=datetime.now(timezone.utc).isoformat(timespec='seconds'))
         try:
             run_notebook(notebook, d/Path(notebook).name, inject, cwd, kernel, log_output)
-            if not (d/'metrics.json').exists(): raise RuntimeError(f'{Path(notebook).name} ran but wrote no metrics.json into {d}')
+            if not (d/'metrics.json').exists(): raise RuntimeError(f'{Path(notebook).name} ran but wrote no '
+                                                                   f'metrics.json into {d}')
             rec['status'] = 'done'
         except Exception as e: rec.update(status='failed', error=_error(e)[-2000:])
         rec['seconds'] = round(time.time() - t0, 1); runs[slug] = rec
         save_json(status, sf)
     save_json(status, sf)
-    failed = {k: r['error'] for k, r in runs.items() if k in {run_slug(p, slug_keys) for p in pts} and r['status'] == 'failed'}
-    if progress: print(f'{len(pts) - len(failed)}/{len(pts)} runs done in {out}' + (f'; failed: {failed}' if failed else ''))
+    failed = {k: r['error']
+              for k, r in runs.items() if k in {run_slug(p, slug_keys) for p in pts} and r['status'] == 'failed'}
+    if progress:
+        print(f'{len(pts) - len(failed)}/{len(pts)} runs done in {out}' + (f'; failed: {failed}' if failed else ''))
     return status
 
 # %% ../nbs/13_experiments.ipynb #95fd8b34
@@ -100,7 +115,7 @@ def experiment_notebook(name) -> Path:
     "The notebook of experiment `name` (nbs/experiments/<name>.ipynb), or `name` itself if it is a notebook path."
     p = Path(name)
     if p.suffix == '.ipynb' and p.exists(): return p
-    p = project_root()/'nbs'/'experiments'/f'{name}.ipynb'
+    p = _checkout()/'nbs'/'experiments'/f'{name}.ipynb'
     if not p.exists():
         known = sorted(q.stem for q in p.parent.glob('*.ipynb'))
         raise FileNotFoundError(f'no experiment {name!r}; known: {known}')
@@ -131,45 +146,31 @@ def default_params(notebook) -> dict:
     nb = nbformat.read(str(notebook), as_version=4)
     return _assignments(nb.cells[parameter_cell(nb)].source)
 
-def _literal(v):
-    "`v` as a Python literal; a list or tuple whose quotes the shell ate (`[delt,rded]`) gets its bare words back as strings."
-    try: return ast.literal_eval(v)
-    except (ValueError, SyntaxError): pass
-    if v[:1] not in '[(': return v
-    bare = lambda m: m[0] if m[0] in ('None', 'True', 'False') else repr(m[0])
-    try: return ast.literal_eval(re.sub(r"(?<![\w.'\"])[A-Za-z_][\w./-]*", bare, v))
-    except (ValueError, SyntaxError): raise ValueError(f'cannot read {v!r} as a list: write it like [delt,rded] or "[\'delt\', \'rded\']"') from None
-
-def parse_params(s) -> dict:
-    "`key=value` words → dict, each value a Python literal when it parses as one, else the string."
-    out = {}
-    for w in shlex.split(s or ''):
-        k, eq, v = w.partition('=')
-        if not eq or not k.isidentifier(): raise ValueError(f'parameters are key=value words, got {w!r}')
-        out[k] = _literal(v)
-    return out
-
 # %% ../nbs/13_experiments.ipynb #1b74ca49
-RUN_PARAMS = ('dataset', 'data_root', 'teacher_arch', 'teacher_epochs', 'teacher_batch_size', 'teacher_dir', 'n_train', 'student_arch',
-              'ipc', 'mi', 'ri', 'mipc', 'eval_epochs', 'eval_every', 'seeds', 'n_test', 'context', 'device', 'cache_dir')
+RUN_PARAMS = ('dataset', 'data_root', 'teacher_arch', 'teacher_epochs', 'teacher_batch_size', 'teacher_dir', 'n_train',
+              'student_arch',
+              'ipc', 'mi', 'ri', 'mipc', 'eval_epochs', 'eval_every', 'seeds', 'n_test', 'context', 'device',
+              'cache_dir')
 
 def pick(ns, names=RUN_PARAMS) -> dict:
     "The entries `names` found in namespace `ns` (an experiment notebook's globals): the parameters every run gets."
     shadowed = [k for k in names if k in ns and callable(ns[k])]
-    if shadowed: raise TypeError(f'parameters {shadowed} are shadowed by functions of the same name (an import after the parameters cell)')
+    if shadowed: raise TypeError(f'parameters {shadowed} are shadowed by functions of the same name (an import after '
+                                 'the parameters cell)')
     return {k: ns[k] for k in names if k in ns}
 
 # %% ../nbs/13_experiments.ipynb #f8abb987
 def run_experiment(name, params=None, out=None, smoke=False, log_output=True, dry=False, progress=True):
-    "Run experiment `name` (full values unless `smoke`) with `params` overrides (checked first); returns its output folder, or with `dry` the runs it would make."
-    nb = experiment_notebook(name); root = project_root()
+    """Run experiment `name` (full values unless `smoke`) with `params` overrides (checked first); returns its output
+    folder, or with `dry` the runs it would make."""
+    nb = experiment_notebook(name); root = _checkout()
     params = check_params(nb, params)
     vals = {} if smoke else full_params(nb)
     vals.update(params)
-    if out: out = Path(out).expanduser().resolve()                              # the user's --out: from the working directory
+    if out: out = Path(out).expanduser().resolve()                        # the user's --out: from the working directory
     else:
         out = Path(vals.get('out_dir') or f'outputs/{nb.stem}')
-        out = out if out.is_absolute() else root/out                           # the notebook's documented place in the project
+        out = out if out.is_absolute() else root/out                    # the notebook's documented place in the project
     if 'out_dir' in default_params(nb): vals['out_dir'] = str(out)
     if dry: return dry_run(nb, vals, out)
     run_notebook(nb, out/nb.name, vals, root, log_output=log_output, progress=progress)
@@ -188,7 +189,9 @@ def _kind(v):
     return type(v).__name__
 
 def check_params(notebook, params, prog='python -m delt.experiments') -> dict:
-    "`params` checked against the parameters cell of `notebook` before anything runs: a `UserError` for an unknown name or a value of another kind than its tiny and full values; relative `*_dir`/`data_root` paths made absolute from the working directory."
+    """`params` checked against the parameters cell of `notebook` before anything runs: a `UserError` for an unknown
+    name or a value of another kind than its tiny and full values; relative `*_dir`/`data_root` paths made absolute from
+    the working directory."""
     import difflib
     nb = Path(notebook); tiny = default_params(nb)
     try: full = full_params(nb)
@@ -197,13 +200,15 @@ def check_params(notebook, params, prog='python -m delt.experiments') -> dict:
     for k, v in (params or {}).items():
         if k not in tiny:
             close = difflib.get_close_matches(k, tiny, n=1)
-            raise UserError(f'{nb.stem} has no parameter {k!r}' + (f' (did you mean {close[0]}?)' if close else '') + f'; its parameters: {", ".join(tiny)}')
+            raise UserError(f'{nb.stem} has no parameter {k!r}' + (f' (did you mean {close[0]}?)' if close else '')
+                            + f'; its parameters: {", ".join(tiny)}')
         kinds = {_kind(tiny[k]), _kind(full.get(k, tiny[k]))}
         if _kind(v) not in kinds and not (_kind(v) is None and None in kinds) and not kinds <= {None}:
             want = ' or '.join(sorted(x for x in kinds if x)) + (' or None' if None in kinds else '')
-            raise UserError(f'{k}={v!r}: {nb.stem} takes {want} for {k} (tiny value {tiny[k]!r}, full value {full.get(k, tiny[k])!r})')
+            raise UserError(f'{k}={v!r}: {nb.stem} takes {want} for {k} (tiny value {tiny[k]!r}, full value '
+                            f'{full.get(k, tiny[k])!r})')
         if isinstance(v, str) and (k.endswith('_dir') or k == 'data_root') and not Path(v).expanduser().is_absolute():
-            v = str(Path(v).expanduser().resolve())                       # relative paths: from where the command runs, not the project
+            v = str(Path(v).expanduser().resolve())       # relative paths: from where the command runs, not the project
         out[k] = v
     check_options(out, cli=False, zero_ok=('eval_epochs',))
     return out
@@ -214,7 +219,8 @@ def describe(notebook) -> str:
     src = nbformat.read(str(notebook), as_version=4).cells[0].source
     return next((l[1:].strip() for l in src.splitlines() if l.startswith('>')), src.splitlines()[0].lstrip('# '))
 
-_SIZE_KEYS = ('methods', 'ipcs', 'ipc', 'mosaics', 'criteria', 'mis', 'ris', 'students', 'student_archs', 'bases', 'stages', 'n', 'iter_scale',
+_SIZE_KEYS = ('methods', 'ipcs', 'ipc', 'mosaics', 'criteria', 'mis', 'ris', 'students', 'student_archs', 'bases',
+              'stages', 'n', 'iter_scale',
               'iterations', 'eval_epochs', 'epochs_per_stage', 'seeds', 'n_train', 'n_test')
 
 def _sizes(vals):
@@ -222,9 +228,10 @@ def _sizes(vals):
     return ', '.join(f'{k} {show(vals[k])}' for k in _SIZE_KEYS if k in vals)
 
 def experiments_table() -> str:
-    "Every experiment notebook: its one-line description and what sets its cost at tiny values (a smoke test: minutes on a CPU) and at full values (the papers' scale: hours per run on a CPU)."
+    """Every experiment notebook: its one-line description and what sets its cost at tiny values (a smoke test: minutes
+    on a CPU) and at full values (the papers' scale: hours per run on a CPU)."""
     lines = []
-    for nb in sorted((project_root()/'nbs'/'experiments').glob('*.ipynb')):
+    for nb in sorted((_checkout()/'nbs'/'experiments').glob('*.ipynb')):
         tiny = default_params(nb)
         try: full = {**tiny, **full_params(nb)}
         except ValueError: full = tiny
@@ -234,21 +241,24 @@ def experiments_table() -> str:
 
 @contextlib.contextmanager
 def _fd2_to(path):
-    "Point this process's stderr file descriptor (which a kernel inherits: its start-up warnings) at `path` while the block runs."
+    """Point this process's stderr file descriptor (which a kernel inherits: its start-up warnings) at `path` while the
+    block runs."""
     sys.stderr.flush(); saved = os.dup(2)
     with open(path, 'w') as f: os.dup2(f.fileno(), 2)
     try: yield
     finally: sys.stderr.flush(); os.dup2(saved, 2); os.close(saved)
 
 def dry_run(notebook, vals, out) -> list:
-    "The runs `notebook` would make with `vals` into `out`, without making them: a grid driver runs up to its `run_grid`, which only lists them (nothing written under `out`); any other notebook is one run."
+    """The runs `notebook` would make with `vals` into `out`, without making them: a grid driver runs up to its
+    `run_grid`, which only lists them (nothing written under `out`); any other notebook is one run."""
     import tempfile
     nb = Path(notebook)
-    if 'run_grid(' not in nb.read_text(): return [dict(run=nb.stem, out=str(out), point={}, done=(Path(out)/'metrics.json').exists())]
+    if 'run_grid(' not in nb.read_text():
+        return [dict(run=nb.stem, out=str(out), point={}, done=(Path(out)/'metrics.json').exists())]
     with tempfile.TemporaryDirectory() as tmp:
         plan = Path(tmp)/'plan.json'; os.environ['DELT_DRY_RUN'] = str(plan)
         try:
-            with _fd2_to(Path(tmp)/'kernel.log'): run_notebook(nb, Path(tmp)/nb.name, vals, project_root())
+            with _fd2_to(Path(tmp)/'kernel.log'): run_notebook(nb, Path(tmp)/nb.name, vals, _checkout())
         except Exception:
             if not plan.exists(): raise
         finally: os.environ.pop('DELT_DRY_RUN', None)
@@ -263,31 +273,41 @@ def collect(root) -> list:
         except (ValueError, OSError): continue
         if not isinstance(m, dict) or m.get('kind') != 'delt-run': continue
         rel = f.parent.relative_to(root)
-        recs.append({**m, 'experiment': rel.parts[0] if len(rel.parts) > 1 else 'runs', 'path': str(rel), 'dir': str(f.parent)})
+        recs.append({**m, 'experiment': rel.parts[0] if len(rel.parts) > 1 else 'runs', 'path': str(rel),
+                     'dir': str(f.parent)})
     return recs
 
 # %% ../nbs/13_experiments.ipynb #912dc624
-def example_run(root, experiment, method, ipc, student='convnet3', seed=0, eval_epochs=300, grid_png=True, **settings) -> Path:
+def example_run(root, experiment, method, ipc, student='convnet3', seed=0, eval_epochs=300, grid_png=True,
+                **settings) -> Path:
     "Write a made-up run record (for tests and smoke runs) to root/experiment/<slug>/metrics.json."
     rng = np.random.default_rng(seed + 7 * ipc + sum(map(ord, method + student)))
     slug = run_slug(dict(method=method, ipc=ipc, student_arch=student, **settings)); d = Path(root)/experiment/slug
-    acc = None if not eval_epochs else list(np.round(60 + 8 * np.log10(ipc) + (method == 'delt') * 3 + rng.normal(0, 0.5, 3), 2))
+    acc = (None if not eval_epochs
+           else list(np.round(60 + 8 * np.log10(ipc) + (method == 'delt') * 3 + rng.normal(0, 0.5, 3), 2)))
     rnd = None if not eval_epochs else list(np.round(55 + 8 * np.log10(ipc) + rng.normal(0, 0.5, 3), 2))
-    mean = lambda v: None if v is None else float(np.mean(v)); std = lambda v: None if v is None else float(np.std(v, ddof=1))
+    mean = lambda v: None if v is None else float(np.mean(v))
+    std = lambda v: None if v is None else float(np.std(v, ddof=1))
     mi, ri = settings.get('mi', 500), settings.get('ri', 100 if method == 'delt' else 500)
     spent, const = (0, 0) if method == 'rded' else (ipc * mi * 10 * (0.6 if method == 'delt' else 1), ipc * mi * 10)
-    m = dict(kind='delt-run', run=slug, dataset='fashion_mnist', method=method, ipc=ipc, n_images=10 * ipc, teacher_arch='convnet3',
+    m = dict(kind='delt-run', run=slug, dataset='fashion_mnist', method=method, ipc=ipc, n_images=10 * ipc,
+             teacher_arch='convnet3',
              student_arch=student, protocol='soft', eval_epochs=eval_epochs, seeds=[3407, 4663, 2897], n_test=10000,
              acc_final=acc, acc_final_mean=mean(acc), acc_final_std=std(acc),
              acc_best=acc and [a + 0.3 for a in acc], acc_best_mean=acc and mean(acc) + 0.3, acc_best_std=std(acc),
              random_acc_final=rnd, random_acc_final_mean=mean(rnd), random_acc_final_std=std(rnd),
              random_acc_best=rnd, random_acc_best_mean=mean(rnd), random_acc_best_std=std(rnd), teacher_acc=90.21,
              diversity=round(0.80 - 0.05 * (method == 'delt') + rng.normal(0, 0.01), 4), random_diversity=0.83,
-             diversity_per_class={str(c): 0.8 + 0.01 * c for c in range(10)}, random_diversity_per_class={str(c): 0.83 for c in range(10)},
-             image_iterations=int(spent), constant_mi_image_iterations=int(const), image_iterations_ratio=spent / const if const else None,
-             synthesis_seconds=spent / 400, settings={**dict(method=method, mi=mi, ri=ri, init='medium', mosaic=1), **settings},
-             stages={s: dict(seconds=10.0, cached=False) for s in ('teacher', 'distill', 'evaluate', 'diversity', 'grid')}, wall_seconds=50.0,
-             hardware=dict(cpu='Example CPU', cores=2, torch_threads=2, device='cpu', platform='Linux'), paths=dict(out=str(d)))
+             diversity_per_class={str(c): 0.8 + 0.01 * c for c in range(10)},
+             random_diversity_per_class={str(c): 0.83 for c in range(10)},
+             image_iterations=int(spent), constant_mi_image_iterations=int(const),
+             image_iterations_ratio=spent / const if const else None,
+             synthesis_seconds=spent / 400,
+             settings={**dict(method=method, mi=mi, ri=ri, init='medium', mosaic=1), **settings},
+             stages={s: dict(seconds=10.0, cached=False)
+                     for s in ('teacher', 'distill', 'evaluate', 'diversity', 'grid')}, wall_seconds=50.0,
+             hardware=dict(cpu='Example CPU', cores=2, torch_threads=2, device='cpu', platform='Linux'),
+             paths=dict(out=str(d)))
     save_json(m, d/'metrics.json')
     if grid_png:
         from PIL import Image
@@ -324,13 +344,9 @@ def method_rank(meth):
     "Sort key of a method: `METHOD_ORDER`, then any other method by name."
     return (METHOD_ORDER.index(meth), '') if meth in METHOD_ORDER else (len(METHOD_ORDER), meth)
 
-def pm(mean, std, digits=2):
-    "mean ± std, or an em dash when missing."
-    return '—' if mean is None else f'{mean:.{digits}f} ± {(std or 0):.{digits}f}'
-
 def acc(m, prefix=''):
     "Final-epoch top-1 of a run (or of its random baseline with prefix 'random_') as mean ± std."
-    return pm(m.get(f'{prefix}acc_final_mean'), m.get(f'{prefix}acc_final_std'))
+    return pm(m.get(f'{prefix}acc_final_mean'), m.get(f'{prefix}acc_final_std') or 0)   # one seed too: '± 0.00'
 
 def md_table(header, rows) -> str:
     "A markdown table."
@@ -345,11 +361,14 @@ def paper_table(recs):
     col = 'student_arch' if shape(recs) == 'method×student_arch' else 'ipc'
     cols = sorted(_uniq(setting(m, col) for m in recs), key=lambda v: (isinstance(v, str), v))
     cell = {(setting(m, 'method'), setting(m, col)): m for m in recs}
-    by_col = {c: next((m for m in recs if setting(m, col) == c and m.get('random_acc_final_mean') is not None), None) for c in cols}
+    by_col = {c: next((m for m in recs if setting(m, col) == c and m.get('random_acc_final_mean') is not None), None)
+              for c in cols}
     head = ['method'] + [f'IPC {c}' if col == 'ipc' else str(c) for c in cols]
-    rows = [[meth] + [acc(cell[meth, c]) if (meth, c) in cell else '' for c in cols] for meth in sorted(_uniq(setting(m, 'method') for m in recs), key=method_rank)]
+    rows = [[meth] + [acc(cell[meth, c]) if (meth, c) in cell else '' for c in cols]
+            for meth in sorted(_uniq(setting(m, 'method') for m in recs), key=method_rank)]
     rows.append(['random real'] + [acc(by_col[c], 'random_') if by_col[c] else '—' for c in cols])
-    t = {c: next((m['teacher_acc'] for m in recs if setting(m, col) == c and m.get('teacher_acc') is not None), None) for c in cols}
+    t = {c: next((m['teacher_acc'] for m in recs if setting(m, col) == c and m.get('teacher_acc') is not None), None)
+         for c in cols}
     rows.append([f"teacher ({recs[0]['teacher_arch']})"] + ['—' if t[c] is None else f'{t[c]:.2f}' for c in cols])
     return head, rows
 
@@ -358,8 +377,10 @@ def _num(v, fmt='{:.0f}'): return '—' if v is None else fmt.format(v)
 def details_table(recs):
     "(header, rows): one row per run — its varied settings, accuracies, baseline, teacher, diversity, compute, time."
     keys = ['method'] + [k for k in varying(recs) if k != 'method']
-    head = keys + ['final', 'best', 'random real', 'teacher', 'diversity (random)', 'image-iter. (÷ const. MI)', 'synthesis s', 'wall s', 'run']
-    rows = [[setting(m, k) for k in keys] + [acc(m), pm(m.get('acc_best_mean'), m.get('acc_best_std')), acc(m, 'random_'),
+    head = (keys + ['final', 'best', 'random real', 'teacher', 'diversity (random)', 'image-iter. (÷ const. MI)',
+                    'synthesis s', 'wall s', 'run'])
+    best = lambda m: pm(m.get('acc_best_mean'), m.get('acc_best_std') or 0)
+    rows = [[setting(m, k) for k in keys] + [acc(m), best(m), acc(m, 'random_'),
              _num(m.get('teacher_acc'), '{:.2f}'),
              f"{_num(m.get('diversity'), '{:.3f}')} ({_num(m.get('random_diversity'), '{:.3f}')})",
              f"{_num(m.get('image_iterations'), '{:,}')} ({_num(m.get('image_iterations_ratio'), '{:.2f}')})",
@@ -380,29 +401,38 @@ def plot_acc_vs_ipc(recs, path, title=''):
     "Final top-1 (mean ± std) against IPC per method; random real dashed; teacher as a horizontal line."
     fig = _fig(); ax = fig.subplots()
     for meth in sorted(_uniq(m['method'] for m in recs), key=method_rank):
-        rs = sorted((m for m in recs if m['method'] == meth and m.get('acc_final_mean') is not None), key=lambda m: m['ipc'])
-        if rs: ax.errorbar([m['ipc'] for m in rs], [m['acc_final_mean'] for m in rs], [m['acc_final_std'] or 0 for m in rs], marker='o', capsize=3, label=meth)
+        rs = sorted((m for m in recs if m['method'] == meth and m.get('acc_final_mean') is not None),
+                    key=lambda m: m['ipc'])
+        if rs: ax.errorbar([m['ipc'] for m in rs], [m['acc_final_mean'] for m in rs],
+                           [m['acc_final_std'] or 0 for m in rs], marker='o', capsize=3, label=meth)
     base = {m['ipc']: m for m in recs if m.get('random_acc_final_mean') is not None}
     if base:
-        ks = sorted(base); ax.errorbar(ks, [base[k]['random_acc_final_mean'] for k in ks], [base[k]['random_acc_final_std'] or 0 for k in ks],
+        ks = sorted(base)
+        ax.errorbar(ks, [base[k]['random_acc_final_mean'] for k in ks],
+                    [base[k]['random_acc_final_std'] or 0 for k in ks],
                                        ls='--', color='gray', marker='.', capsize=3, label='random real')
     t = next((m['teacher_acc'] for m in recs if m.get('teacher_acc') is not None), None)
     if t is not None: ax.axhline(t, color='k', lw=1, ls=':', label='teacher')
     ipcs = sorted(_uniq(m['ipc'] for m in recs))
-    ax.set_xscale('log'); ax.set_xticks(ipcs, [str(i) for i in ipcs]); ax.minorticks_off(); ax.set_xlabel('images per class'); ax.set_ylabel('test top-1 (%)'); ax.set_title(title, fontsize=9); ax.legend(fontsize=7)
+    ax.set_xscale('log'); ax.set_xticks(ipcs, [str(i) for i in ipcs]); ax.minorticks_off()
+    ax.set_xlabel('images per class'); ax.set_ylabel('test top-1 (%)'); ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
     return _save(fig, path)
 
 def plot_per_method(recs, key, path, ylabel, title='', random_key=None):
     "Bars of `key` per method, one group of bars per IPC (and the random subset's value beside, if `random_key`)."
     fig = _fig(); ax = fig.subplots()
-    meths = sorted(_uniq(m['method'] for m in recs), key=method_rank) + (['random real'] if random_key else []); ipcs = sorted(_uniq(m['ipc'] for m in recs))
+    meths = sorted(_uniq(m['method'] for m in recs), key=method_rank) + (['random real'] if random_key else [])
+    ipcs = sorted(_uniq(m['ipc'] for m in recs))
     w = 0.8 / len(meths)
     def val(meth, i):
         k = random_key if meth == 'random real' else key
-        vs = [m.get(k) for m in recs if m['ipc'] == i and (meth == 'random real' or m['method'] == meth) and m.get(k) is not None]
+        vs = [m.get(k) for m in recs if m['ipc'] == i and (meth == 'random real' or m['method'] == meth)
+              and m.get(k) is not None]
         return vs[0] if vs else np.nan
     for j, meth in enumerate(meths): ax.bar(np.arange(len(ipcs)) + j * w, [val(meth, i) for i in ipcs], w, label=meth)
-    ax.set_xticks(np.arange(len(ipcs)) + 0.4 - w / 2, [f'IPC {i}' for i in ipcs]); ax.set_ylabel(ylabel, fontsize=8); ax.set_title(title, fontsize=9)
+    ax.set_xticks(np.arange(len(ipcs)) + 0.4 - w / 2, [f'IPC {i}' for i in ipcs]); ax.set_ylabel(ylabel, fontsize=8)
+    ax.set_title(title, fontsize=9)
     top = np.nanmax([val(meth, i) for meth in meths for i in ipcs] + [0]); ax.set_ylim(0, top * 1.3 if top > 0 else 1)
     ax.legend(fontsize=7, ncol=min(len(meths), 3), loc='upper left')
     return _save(fig, path)
@@ -410,20 +440,23 @@ def plot_per_method(recs, key, path, ylabel, title='', random_key=None):
 # %% ../nbs/13_experiments.ipynb #e333eeb0
 def _context_line(recs):
     m = recs[0]; students = _uniq(r['student_arch'] for r in recs)
-    return (f"Dataset `{m['dataset']}`; teacher {m['teacher_arch']}; student{'s' if len(students) > 1 else ''} {', '.join(students)}; "
-            f"{m['protocol']} protocol, {m['eval_epochs']} epochs, {len(m.get('seeds') or [])} seed(s), {m.get('n_test')} test images. "
-            f"Cells: final-epoch test top-1 (%), mean ± std over seeds; random real = a random real subset of the same IPC trained "
-            f"the same way; teacher = the teacher on the same test images.")
+    return (f"Dataset `{m['dataset']}`; teacher {m['teacher_arch']}; student{'s' if len(students) > 1 else ''} "
+            f"{', '.join(students)}; {m['protocol']} protocol, {m['eval_epochs']} epochs, {len(m.get('seeds') or [])} "
+            f"seed(s), {m.get('n_test')} test images. Cells: final-epoch test top-1 (%), mean ± std over seeds; random "
+            "real = a random real subset of the same IPC trained the same way; teacher = the teacher on the same test "
+            "images.")
 
 def _grid_of(recs):
-    pick = sorted((m for m in recs if (Path(m['dir'])/'images.png').exists()), key=lambda m: (m['method'] != 'delt', abs(m['ipc'] - 10)))
+    pick = sorted((m for m in recs if (Path(m['dir'])/'images.png').exists()),
+                  key=lambda m: (m['method'] != 'delt', abs(m['ipc'] - 10)))
     return Path(pick[0]['dir'])/'images.png' if pick else None
 
 def results_markdown(recs, fig_dir, base) -> str:
     "The markdown report of run records `recs`; figures go to `fig_dir`, links are relative to folder `base`."
     fig_dir, base = Path(fig_dir), Path(base); rel = lambda p: os.path.relpath(p, base)
-    out = ['# Results', '', f"Generated by `nbs/experiments/report.ipynb` from {len(recs)} run record{'s' * (len(recs) != 1)} (`metrics.json`); "
-           f"nothing here is typed by hand. Headline: final-epoch accuracy (best epoch in the details).", '']
+    out = ['# Results', '', f"Generated by `nbs/experiments/report.ipynb` from {len(recs)} run "
+                            f"record{'s' * (len(recs) != 1)} (`metrics.json`); nothing here is typed by hand. "
+                            "Headline: final-epoch accuracy (best epoch in the details).", '']
     for exp in _uniq(m['experiment'] for m in recs):
         er = [m for m in recs if m['experiment'] == exp]; out += [f'## {exp}', '']
         groups = {}
@@ -441,23 +474,31 @@ def results_markdown(recs, fig_dir, base) -> str:
                     figs.append(('diversity per method', plot_per_method(g, 'diversity', fig_dir/f'{tag}_diversity.png',
                                  'cosine to class centroid (lower: more diverse)', exp, 'random_diversity')))
                 if any(m.get('image_iterations') for m in g):
-                    figs.append(('image-iterations per method', plot_per_method(g, 'image_iterations', fig_dir/f'{tag}_image_iterations.png', 'image-iterations', exp)))
+                    figs.append(('image-iterations per method',
+                                 plot_per_method(g, 'image_iterations', fig_dir/f'{tag}_image_iterations.png',
+                                                 'image-iterations', exp)))
                 out += [' '.join(f'![{t}]({rel(p)})' for t, p in figs), ''] if figs else []
             grid = _grid_of(g)
             if grid is not None: out += [f"Distilled images (`{Path(grid).parent.name}`): ![grid]({rel(grid)})", '']
     hw = {}
     for m in recs:
-        h = m.get('hardware') or {}; k = (h.get('cpu'), h.get('cores'), h.get('torch_threads'), h.get('device'), h.get('gpu'))
-        e = hw.setdefault(k, dict(runs=0, wall=0.0, exps=set())); e['runs'] += 1; e['wall'] += m.get('wall_seconds') or 0; e['exps'].add(m['experiment'])
-    out += ['## Hardware and wall time', '', 'Wall time: the sum of the runs\' stages (teacher, distill, evaluate, diversity, grid) as measured when they ran.', '',
+        h = m.get('hardware') or {}
+        k = (h.get('cpu'), h.get('cores'), h.get('torch_threads'), h.get('device'), h.get('gpu'))
+        e = hw.setdefault(k, dict(runs=0, wall=0.0, exps=set())); e['runs'] += 1
+        e['wall'] += m.get('wall_seconds') or 0; e['exps'].add(m['experiment'])
+    out += ['## Hardware and wall time', '', 'Wall time: the sum of the runs\' stages (teacher, distill, evaluate, '
+                                             'diversity, grid) as measured when they ran.', '',
             md_table(['cpu', 'cores', 'torch threads', 'device', 'gpu', 'runs', 'wall time (h)', 'experiments'],
-                     [[*k[:4], k[4] or '—', e['runs'], f"{e['wall'] / 3600:.2f}", ', '.join(sorted(e['exps']))] for k, e in hw.items()]), '']
+                     [[*k[:4], k[4] or '—', e['runs'], f"{e['wall'] / 3600:.2f}", ', '.join(sorted(e['exps']))]
+                      for k, e in hw.items()]), '']
     return '\n'.join(out)
 
-TABLE_FILES = {'pdd_tables.md': 'pdd_tables.png', 'protocol.md': 'protocol.png'}   # tables experiment notebooks write, and their figures
+# tables experiment notebooks write, and their figures
+TABLE_FILES = {'pdd_tables.md': 'pdd_tables.png', 'protocol.md': 'protocol.png'}
 
 def table_sections(root, base) -> str:
-    "The tables experiment notebooks wrote under `root` (`TABLE_FILES`: PDD's plans, the protocol study) as report sections; links relative to `base`."
+    """The tables experiment notebooks wrote under `root` (`TABLE_FILES`: PDD's plans, the protocol study) as report
+    sections; links relative to `base`."""
     out = []
     for name, fig in TABLE_FILES.items():
         for f in sorted(Path(root).rglob(name)):
@@ -469,7 +510,8 @@ def table_sections(root, base) -> str:
 def write_results(root='outputs', out=None) -> Path:
     "Gather every run under `root` into `out` (default root/RESULTS.md), figures in a `results/` folder beside it."
     root = Path(root); out = Path(out or root/'RESULTS.md'); recs = collect(root)
-    md = results_markdown(recs, out.parent/'results', out.parent) if recs else '# Results\n\nNo run records under ' + str(root) + ' yet.\n'
+    md = (results_markdown(recs, out.parent/'results', out.parent) if recs else '# Results\n\nNo run records under '
+          + str(root) + ' yet.\n')
     extra = table_sections(root, out.parent)
     if extra: md = md + '\n' + extra
     with atomic_path(out) as tmp: Path(tmp).write_text(md)
@@ -479,36 +521,49 @@ def write_results(root='outputs', out=None) -> Path:
 _PROG = module_prog('experiments')       # --help and errors say `python -m delt.experiments`, as typed
 
 def _dataset_of(nb, vals, smoke=False):
-    "The dataset an experiment runs on, as the run would take it (its parameters, its full values unless smoke, the overrides)."
+    """The dataset an experiment runs on, as the run would take it (its parameters, its full values unless smoke, the
+    overrides)."""
     try: full = {} if smoke else full_params(nb)
     except ValueError: full = {}
     return {**default_params(nb), **full, **vals}.get('dataset')
 
 @call_parse
-def delt_experiments(name:str,            # an experiment of nbs/experiments (distill, methods, ablations, cross_arch, compute, diversity, pdd, protocol, report), `list` for each one's description and cost, or a notebook path
-                     params:str='',       # overrides "key=value …" (e.g. "eval_epochs=100 seeds=3"), checked against the notebook's parameters cell before anything runs
-                     out:str=None,        # output folder, relative to the working directory (default: the notebook's full-value out_dir in the project, outputs/<name>)
+# an experiment of nbs/experiments (distill, methods, ablations, cross_arch, compute, diversity, pdd, protocol, report),
+# `list` for each one's description and cost, or a notebook path
+def delt_experiments(name:str,
+                     # overrides "key=value …" (e.g. "eval_epochs=100 seeds=3"), checked against the notebook's
+                     # parameters cell before anything runs
+                     params:str='',
+                     # output folder, relative to the working directory (default: the notebook's full-value out_dir in
+                     # the project, outputs/<name>)
+                     out:str=None,
                      smoke:bool=False,    # use the notebook's tiny defaults (a smoke test) instead of its full values
                      dry_run:bool=False,  # print the runs it would make (and which are done); run and write nothing
-                     report:negated('do not rebuild outputs/RESULTS.md afterwards (default: rebuilt by report.ipynb)')=True,
+                     report:negated(
+                         'do not rebuild outputs/RESULTS.md afterwards (default: rebuilt by report.ipynb)')=True,
                      progress:negated('no progress bars (default: shown)')=True,
-                     quiet:bool=False):   # no notebook output and no progress bars; errors, the summary and where the outputs are still print
+                     # no notebook output and no progress bars; errors, the summary and where the outputs are still
+                     # print
+                     quiet:bool=False):
     "Run an experiment notebook with papermill (full values unless --smoke); then rebuild the results report."
     import logging
     if name == 'list': print(experiments_table()); return
-    with cli_errors(delt_experiments, _PROG, kinds=USER_MISTAKES):            # every check before anything runs: one line, exit 2
-        check_options(dict(out=out, progress=progress, quiet=quiet))            # an --out that cannot be written; the bar switches
+    with cli_errors(delt_experiments, _PROG, kinds=USER_MISTAKES):  # every check before anything runs: one line, exit 2
+        # an --out that cannot be written; the bar switches
+        check_options(dict(out=out, progress=progress, quiet=quiet))
         vals = parse_params(params); nb = experiment_notebook(name); check_params(nb, vals)
-    if dry_run:                                                                 # the plan alone: no papermill log, no kernel warnings
+    if dry_run:                                                   # the plan alone: no papermill log, no kernel warnings
         plan = run_experiment(name, vals, out, smoke, log_output=False, dry=True)
         on = f' on {ds}' if (ds := _dataset_of(nb, vals, smoke)) else ''
-        print(f'{nb.stem}{on}: {len(plan)} run{"s" * (len(plan) != 1)} ({sum(r["done"] for r in plan)} done), nothing run:')
-        for r in plan: print(f"  {'done' if r['done'] else 'todo'}  {r['out']}" + (f"  {r['point']}" if r['point'] else ''))
+        print(f'{nb.stem}{on}: {len(plan)} run{"s" * (len(plan) != 1)} ({sum(r["done"] for r in plan)} done), nothing '
+              'run:')
+        for r in plan:
+            print(f"  {'done' if r['done'] else 'todo'}  {r['out']}" + (f"  {r['point']}" if r['point'] else ''))
         return
     if not quiet: logging.basicConfig(level=logging.INFO, format='%(message)s')
     out = run_experiment(name, vals, out, smoke, log_output=not quiet, progress=progress and not quiet)
     if (out/'metrics.json').exists(): print(summary(load_json(out/'metrics.json')))
     if report and Path(name).stem != 'report':
         run_experiment('report', log_output=False, progress=progress and not quiet)
-        print(f"results: {project_root()/'outputs'/'RESULTS.md'}")
+        print(f"results: {_checkout()/'outputs'/'RESULTS.md'}")
     print(f'outputs: {out}')

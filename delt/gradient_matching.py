@@ -14,21 +14,22 @@ from .data import *
 from .models import create_model, bn_layers
 from .dsa import DSA_STRATEGY, dsa, siamese_dsa
 from .mosaic import noise_init
-from .evaluate import save_set
-from .distill import to_uint8
-from .pdd import Base, StageInput, StageOutput
+from .sets import save_set, to_uint8
+from .stages import (Base, StageInput, StageOutput, register_base, mix_seed, fresh_net, union_set, check_frozen,
+                         random_init)
 
 # %% auto #0
-__all__ = ['GM_LOOPS', 'GM_TRANSITIONS', 'gm_loops', 'unit_distance', 'match_distance', 'mix_seed', 'fresh_net', 'ClassPool',
-           'class_match', 'class_batch', 'fix_bn', 'match_step', 'GMConfig', 'resolve_loops', 'train_on', 'union_set',
-           'GMResult', 'check_frozen', 'gradient_matching', 'random_init', 'save_synthetic', 'distill_gm',
-           'transition_steps', 'multistep_lr', 'progressive_fit', 'transition_pool', 'GradientMatching']
+__all__ = ['GM_LOOPS', 'GM_TRANSITIONS', 'gm_loops', 'unit_distance', 'match_distance', 'ClassPool', 'class_match', 'class_batch',
+           'fix_bn', 'match_step', 'GMConfig', 'resolve_loops', 'train_on', 'GMResult', 'gradient_matching',
+           'save_synthetic', 'distill_gm', 'transition_steps', 'multistep_lr', 'progressive_fit', 'transition_pool',
+           'GradientMatching']
 
 # %% ../nbs/09a_gradient_matching.ipynb #7581fe08
 GM_LOOPS = {1: (1, 1), 10: (10, 50), 20: (20, 25), 30: (30, 20), 40: (40, 15), 50: (50, 10)}
 
 def gm_loops(ipc: int) -> tuple:
-    "(outer loop, inner loop) for `ipc` new images per class: DC's table; between rows the next larger row, above 50 the last."
+    """(outer loop, inner loop) for `ipc` new images per class: DC's table; between rows the next larger row, above 50
+    the last."""
     if ipc < 1: raise ValueError(f'IPC must be ≥ 1, got {ipc}')
     return GM_LOOPS[min([k for k in GM_LOOPS if k >= ipc] or [50])]
 
@@ -44,17 +45,6 @@ def match_distance(grads_real, grads_syn):
     return sum(unit_distance(a, b) for a, b in zip(grads_real, grads_syn))
 
 # %% ../nbs/09a_gradient_matching.ipynb #57f45e77
-def mix_seed(*xs) -> int:
-    "A seed made from several values (a stage, an iteration, an expert)."
-    return int(fingerprint(list(xs)), 16) % 2**31
-
-def fresh_net(arch, info, num_classes, seed, width=None, device='cpu'):
-    "A new network `arch` for `info`'s images, initialised from `seed` (the global random state is left alone)."
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        m = create_model(arch, num_classes, info.channels, info.size, **({} if width is None else dict(width=width)))
-    return m.to(device)
-
 class ClassPool:
     "The real images of each class (those `allowed`, if given) on a device; random normalised batches of one class."
     def __init__(self, data, allowed=None, device='cpu'):
@@ -70,7 +60,8 @@ class ClassPool:
 
 # %% ../nbs/09a_gradient_matching.ipynb #96ec4c1b
 def class_match(net, params, real, syn, c, strategy=None, generator=None):
-    "D(∇ CE on `real`, ∇ CE on `syn`) for class `c`, both through one siamese DSA draw (`strategy` None: no augmentation)."
+    """D(∇ CE on `real`, ∇ CE on `syn`) for class `c`, both through one siamese DSA draw (`strategy` None: no
+    augmentation)."""
     if strategy: real, syn = siamese_dsa(real, syn, generator=generator, strategy=strategy)
     yr = torch.full((len(real),), c, device=real.device); ys = torch.full((len(syn),), c, device=syn.device)
     gr = [g.detach() for g in torch.autograd.grad(F.cross_entropy(net(real), yr), params)]
@@ -96,7 +87,8 @@ def match_step(net, syn, frozen, pool, opt, batch_real=256, strategy=None, gener
     params = [p for p in net.parameters() if p.requires_grad]
     fix_bn(net, pool, generator); opt.zero_grad(set_to_none=True); total = 0.
     for c in range(syn.shape[0]):
-        d = class_match(net, params, pool.sample(c, batch_real, generator), class_batch(syn, frozen, c), c, strategy, generator)
+        d = class_match(net, params, pool.sample(c, batch_real, generator), class_batch(syn, frozen, c), c, strategy,
+                        generator)
         d.backward(inputs=[syn]); total += d.item()
     opt.step()
     return total
@@ -107,7 +99,7 @@ class GMConfig:
     "Gradient matching (DC; DSA with `dsa`), DC/DSA's public defaults (SPEC §9)."
     iterations: int = 1000         # outer iterations, each with its own network
     outer_loop: int = None         # image updates per network (None: gm_loops(ipc))
-    inner_loop: int = None         # epochs of the network on the synthetic set between two updates (None: gm_loops(ipc))
+    inner_loop: int = None        # epochs of the network on the synthetic set between two updates (None: gm_loops(ipc))
     lr_img: float = 0.1
     momentum_img: float = 0.5
     lr_net: float = 0.01
@@ -128,7 +120,8 @@ def resolve_loops(cfg: GMConfig, ipc: int) -> GMConfig:
     return replace(cfg, outer_loop=cfg.outer_loop or o, inner_loop=cfg.inner_loop if cfg.inner_loop is not None else i)
 
 def train_on(net, opt, x, y, epochs, batch_size=256, strategy=None, generator=None):
-    "Train `net` on float images `x` (labels `y`) for `epochs` epochs of shuffled batches, each through DSA if `strategy`."
+    """Train `net` on float images `x` (labels `y`) for `epochs` epochs of shuffled batches, each through DSA if
+    `strategy`."""
     net.train()
     for _ in range(epochs):
         order = torch.randperm(len(x), generator=generator).to(x.device)
@@ -138,11 +131,6 @@ def train_on(net, opt, x, y, epochs, batch_size=256, strategy=None, generator=No
             loss = F.cross_entropy(net(xb), y[b]); opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
     return net
 
-def union_set(syn, frozen):
-    "The synthetic set so far as (images, labels): per class the frozen images, then the new ones."
-    x = syn if frozen is None else torch.cat([frozen, syn], 1)
-    return x.reshape(-1, *x.shape[2:]), torch.arange(x.shape[0], device=x.device).repeat_interleave(x.shape[1])
-
 # %% ../nbs/09a_gradient_matching.ipynb #b6a8d597
 @dataclass
 class GMResult:
@@ -151,24 +139,6 @@ class GMResult:
     history: list                  # per outer iteration: mean class distance over its image updates
     updates: int                   # image updates each image received
     seconds: float
-
-def check_frozen(frozen, x0):
-    "`frozen` (classes, m, C, H, W) checked against `x0` (classes, n, C, H, W) and detached; None when there are none."
-    if frozen is None or (frozen.ndim == 5 and frozen.shape[1] == 0 and frozen.shape[0] == x0.shape[0]): return None
-    if frozen.ndim != 5 or frozen.shape[0] != x0.shape[0] or frozen.shape[2:] != x0.shape[2:]:
-        raise ValueError(f'frozen images must be (classes={x0.shape[0]}, m, {", ".join(map(str, x0.shape[2:]))}), got {tuple(frozen.shape)}')
-    return frozen.detach()
-
-def _save_ckpt(path, key, it, syn, opt, gen, hist, extra=None):
-    with atomic_path(path) as tmp:
-        torch.save(dict(key=key, it=it, syn=syn.detach().cpu(), opt=opt.state_dict(), gen=gen.get_state(), hist=hist, **(extra or {})), tmp)
-
-def _load_ckpt(path, key):
-    "The checkpoint at `path` if it was made with `key`, else None."
-    if path is None or not Path(path).exists(): return None
-    try: st = torch.load(path, weights_only=True)
-    except Exception: return None
-    return st if st.get('key') == key else None
 
 def gradient_matching(data, x0, cfg: GMConfig, frozen=None, make_net=None, allowed=None, checkpoint=None,
                       progress=True, callback=None) -> GMResult:
@@ -181,14 +151,17 @@ def gradient_matching(data, x0, cfg: GMConfig, frozen=None, make_net=None, allow
     opt = torch.optim.SGD([syn], lr=cfg.lr_img, momentum=cfg.momentum_img)
     make_net = make_net or (lambda it: fresh_net(cfg.arch, data.info, k, mix_seed(cfg.seed, 'net', it), cfg.width))
     strategy = cfg.strategy if cfg.dsa else None
-    key = fingerprint(dict(cfg=asdict(cfg), x0=x0.double().sum().item(), shape=list(x0.shape), n_real=[len(i) for i in pool.idx],
-                           **({} if fz is None else dict(frozen=fz.double().sum().item(), frozen_shape=list(fz.shape)))))
-    st = _load_ckpt(checkpoint, key); start, hist = 0, []
+    key = fingerprint(dict(cfg=asdict(cfg), x0=x0.double().sum().item(), shape=list(x0.shape),
+                           n_real=[len(i) for i in pool.idx],
+                           **({} if fz is None else dict(frozen=fz.double().sum().item(),
+                                                         frozen_shape=list(fz.shape)))))
+    st = load_ckpt(checkpoint, key); start, hist = 0, []
     if st is not None:
         with torch.no_grad(): syn.copy_(st['syn'])
         opt.load_state_dict(st['opt']); gen.set_state(st['gen']); start, hist = st['it'], st['hist']
     t0 = time.time()
-    for it in tqdm(range(start, cfg.iterations), initial=start, total=cfg.iterations, desc='gradient matching', disable=not progress, leave=False):
+    for it in tqdm(range(start, cfg.iterations), initial=start, total=cfg.iterations, desc='gradient matching',
+                   disable=not progress, leave=False):
         net = make_net(it).to(dev).train()
         net_opt = torch.optim.SGD(net.parameters(), lr=cfg.lr_net, momentum=cfg.momentum_net)
         loss = 0.
@@ -199,54 +172,53 @@ def gradient_matching(data, x0, cfg: GMConfig, frozen=None, make_net=None, allow
         hist.append(loss / (k * cfg.outer_loop))
         if callback: callback(it)
         if checkpoint is not None and (it + 1) % cfg.checkpoint_every == 0 and it + 1 < cfg.iterations:
-            _save_ckpt(checkpoint, key, it + 1, syn, opt, gen, hist)
+            save_ckpt(checkpoint, key=key, it=it + 1, syn=syn.detach().cpu(), opt=opt.state_dict(), gen=gen.get_state(),
+                      hist=hist)
     return GMResult(syn.detach(), hist, cfg.iterations * cfg.outer_loop, time.time() - t0)
 
 # %% ../nbs/09a_gradient_matching.ipynb #1de1884f
-def random_init(data, n, seed, allowed=None, used=None):
-    "`n` random real images per class among those allowed and not used: (normalised (classes, n, C, H, W), indices drawn)."
-    ok = torch.ones(len(data), dtype=torch.bool) if allowed is None else allowed.cpu().clone()
-    if used is not None: ok &= ~used.cpu()
-    g, picks = torch.Generator().manual_seed(seed), []
-    for c in range(len(data.classes)):
-        i = ((data.y == c) & ok).nonzero().flatten()
-        if len(i) < n: raise ValueError(f'class {data.classes[c]!r} has {len(i)} unused real images in the pool, fewer than the {n} to draw')
-        picks.append(i[torch.randperm(len(i), generator=g)[:n]])
-    return torch.stack([normalize(data.x[p], data.info) for p in picks]), torch.cat(picks)
-
 def save_synthetic(images, data, out, method, **extra):
-    "Write images (classes, n, C, H, W; normalised, clamped to [0, 1] pixels) as a set of `data`'s classes at `out` (atomically); returns `out`."
+    """Write images (classes, n, C, H, W; normalised, clamped to [0, 1] pixels) as a set of `data`'s classes at `out`
+    (atomically); returns `out`."""
     k, n = images.shape[:2]
-    x = to_uint8(images.detach().cpu(), data.info).reshape(-1, *images.shape[2:])   # clamped to [0, 1] first: no wrap-around
+    # clamped to [0, 1] first: no wrap-around
+    x = to_uint8(images.detach().cpu(), data.info).reshape(-1, *images.shape[2:])
     with atomic_dir(out) as tmp:
         save_set(ImageTensors(x, torch.arange(k).repeat_interleave(n), data.classes, data.info, 'distilled'), tmp,
                  dict(method=method, versions=package_versions(), **extra))
     return Path(out)
 
-def distill_gm(data, ipc, cfg: GMConfig = GMConfig(), out=None, device=None, checkpoint=None, progress=True) -> GMResult:
-    "A single-stage DC (`cfg.dsa` False) or DSA set of `ipc` images per class of real `data`, written to `out` if given."
+def distill_gm(data, ipc, cfg: GMConfig = GMConfig(), out=None, device=None, checkpoint=None,
+               progress=True) -> GMResult:
+    """A single-stage DC (`cfg.dsa` False) or DSA set of `ipc` images per class of real `data`, written to `out` if
+    given."""
     cfg = resolve_loops(cfg, ipc); dev = torch.device(device or default_device())
     x0, drawn = (random_init(data, ipc, cfg.seed) if cfg.init == 'real' else
                  (noise_init(len(data.classes), ipc, data.info, cfg.seed), torch.zeros(0, dtype=torch.long)))
     res = gradient_matching(data, x0.to(dev), cfg, checkpoint=checkpoint, progress=progress)
     if out is not None:
-        save_synthetic(res.images, data, out, 'dsa' if cfg.dsa else 'dc', settings=asdict(cfg), source_index=drawn.tolist(),
+        save_synthetic(res.images, data, out, 'dsa' if cfg.dsa else 'dc', settings=asdict(cfg),
+                       source_index=drawn.tolist(),
                        history=res.history, seconds=res.seconds)
     return res
 
 # %% ../nbs/09a_gradient_matching.ipynb #2f8de5f9
 def transition_steps(frozen, n):
-    "PDD's transition sets from the frozen images (classes, (i−1)·n, C, H, W) of stage i: S_1, S_1 ∪ S_2, …, S_1 ∪ … ∪ S_{i−1}."
+    """PDD's transition sets from the frozen images (classes, (i−1)·n, C, H, W) of stage i: S_1, S_1 ∪ S_2, …, S_1 ∪ … ∪
+    S_{i−1}."""
     if frozen is None: return []
     if frozen.shape[1] % n: raise ValueError(f'{frozen.shape[1]} frozen images per class are not whole stages of {n}')
     return [frozen[:, :j * n] for j in range(1, frozen.shape[1] // n + 1)]
 
 def multistep_lr(epoch, epochs, milestones=(2 / 3, 5 / 6), gamma=0.2):
-    "Learning-rate factor of (0-based) `epoch` of `epochs`: ×`gamma` at every milestone (fractions of `epochs`) passed (IDC's MultiStepLR)."
+    """Learning-rate factor of (0-based) `epoch` of `epochs`: ×`gamma` at every milestone (fractions of `epochs`) passed
+    (IDC's MultiStepLR)."""
     return gamma ** sum(epoch >= round(m * epochs) for m in milestones)
 
-def progressive_fit(net, frozen, n, epochs, strategy=DSA_STRATEGY, generator=None, lr=0.01, batch_size=256, on_step=None):
-    "PDD's transition: `net` trained on S_1, then S_1 ∪ S_2, … (`transition_steps`), `epochs` each, SGD momentum 0.9, wd 5e-4, ×0.2 at 2/3 and 5/6."
+def progressive_fit(net, frozen, n, epochs, strategy=DSA_STRATEGY, generator=None, lr=0.01, batch_size=256,
+                    on_step=None):
+    """PDD's transition: `net` trained on S_1, then S_1 ∪ S_2, … (`transition_steps`), `epochs` each, SGD momentum 0.9,
+    wd 5e-4, ×0.2 at 2/3 and 5/6."""
     for j, s in enumerate(transition_steps(frozen, n)):
         x, y = union_set(s, None)
         if on_step: on_step(j, x, y)
@@ -257,46 +229,58 @@ def progressive_fit(net, frozen, n, epochs, strategy=DSA_STRATEGY, generator=Non
     return net
 
 def transition_pool(union, info, num_classes, size, epochs, arch, width, seed, device, strategy=DSA_STRATEGY):
-    "`size` networks, each a fresh initialisation trained `epochs` epochs on `union` (images (classes, m, C, H, W)) by the hard protocol."
+    """`size` networks, each a fresh initialisation trained `epochs` epochs on `union` (images (classes, m, C, H, W)) by
+    the hard protocol."""
     x, y = union_set(union.to(device), None); nets = []
     for j in range(size):
         net = fresh_net(arch, info, num_classes, mix_seed(seed, 'theta', j), width, device)
         opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
-        nets.append(train_on(net, opt, x, y, epochs, 256, strategy, torch.Generator().manual_seed(mix_seed(seed, 'theta-data', j))).eval())
+        nets.append(train_on(net, opt, x, y, epochs, 256, strategy,
+                             torch.Generator().manual_seed(mix_seed(seed, 'theta-data', j))).eval())
     return nets
 
 GM_TRANSITIONS = ('progressive', 'none', 'pool')
 
+@register_base
 class GradientMatching(Base):
     "PDD's base over DC/DSA gradient matching: random real initial images, earlier stages frozen, θ_i from transitions."
     name, transitions = 'gradient_matching', False       # θ_i are made within the stage (see above)
+    options = ('iterations', 'dsa')                      # delt-pdd's options it takes (`Base.settings`)
     def __init__(self, transition='progressive', transition_epochs=200, pool=10, progress=True, **overrides):
-        self.transition, self.transition_epochs, self.pool, self.progress = transition, transition_epochs, pool, progress
+        self.transition, self.transition_epochs, self.pool, self.progress = (
+            transition, transition_epochs, pool, progress)
         self.cfg, self.n = GMConfig(**{k: v for k, v in overrides.items() if v is not None}), None
     def prepare(self, info, n, teacher):
         "The settings for `n` new images per class (loop counts resolved), checked."
-        if self.cfg.init not in ('real', 'noise'): raise ValueError(f"init must be 'real' or 'noise', not {self.cfg.init!r}")
-        if self.transition not in GM_TRANSITIONS: raise ValueError(f'transition must be one of {GM_TRANSITIONS}, not {self.transition!r}')
-        if self.transition_epochs < 0 or self.pool < 1: raise ValueError(f'need transition_epochs ≥ 0 and pool ≥ 1, got {self.transition_epochs}, {self.pool}')
+        if self.cfg.init not in ('real', 'noise'): raise ValueError("init must be 'real' or 'noise', not "
+                                                                    f"{self.cfg.init!r}")
+        if self.transition not in GM_TRANSITIONS: raise ValueError(f'transition must be one of {GM_TRANSITIONS}, not '
+                                                                   f'{self.transition!r}')
+        if self.transition_epochs < 0 or self.pool < 1: raise ValueError('need transition_epochs ≥ 0 and pool ≥ 1, '
+                                                                         f'got {self.transition_epochs}, {self.pool}')
         if self.transition_epochs == 0: self.transition = 'none'
         self.cfg, self.n = resolve_loops(self.cfg, n), n
-        return dict(base=self.name, **asdict(self.cfg), transition=self.transition, transition_epochs=self.transition_epochs,
+        return dict(base=self.name, **asdict(self.cfg), transition=self.transition,
+                    transition_epochs=self.transition_epochs,
                     **({'pool': self.pool} if self.transition == 'pool' else {}))
     def need(self):
         "Real images per class a stage draws (its initial images; none with noise)."
         return self.n if self.cfg.init == 'real' else 0
     def initial(self, inp: StageInput, device):
         "The stage's initial images (random real ones of its pool, or noise) and the real images drawn."
-        if self.cfg.init == 'noise': return noise_init(len(inp.data.classes), inp.n, inp.data.info, inp.seed).to(device), torch.zeros(0, dtype=torch.long)
+        if self.cfg.init == 'noise': return noise_init(len(inp.data.classes), inp.n, inp.data.info,
+                                                       inp.seed).to(device), torch.zeros(0, dtype=torch.long)
         x, drawn = random_init(inp.data, inp.n, inp.seed, inp.allowed, inp.used)
         return x.to(device), drawn
     def stage_nets(self, inp: StageInput, device):
         "The `pool` transition's networks (trained once per stage, reused): None at stage 1 or with another transition."
         if inp.frozen is None or self.transition != 'pool': return None
-        return transition_pool(inp.frozen, inp.data.info, len(inp.data.classes), self.pool, self.transition_epochs, self.cfg.arch,
+        return transition_pool(inp.frozen, inp.data.info, len(inp.data.classes), self.pool, self.transition_epochs,
+                               self.cfg.arch,
                                self.cfg.width, inp.seed, device, self.cfg.strategy if self.cfg.dsa else None)
     def net_maker(self, inp: StageInput, device):
-        "make_net(it) of the stage: None (a fresh network per outer iteration) at stage 1 or without transition; else θ_i per `transition`."
+        """make_net(it) of the stage: None (a fresh network per outer iteration) at stage 1 or without transition; else
+        θ_i per `transition`."""
         if inp.frozen is None or self.transition == 'none': return None
         if self.transition == 'pool':
             nets = self.stage_nets(inp, device)
@@ -305,14 +289,17 @@ class GradientMatching(Base):
         def make(it):
             net = fresh_net(self.cfg.arch, inp.data.info, k, mix_seed(inp.seed, 'net', it), self.cfg.width, device)
             g = torch.Generator().manual_seed(mix_seed(inp.seed, 'transition', it))
-            return progressive_fit(net, fz, inp.n, self.transition_epochs, strategy, g, batch_size=self.cfg.batch_train).train()
+            return progressive_fit(net, fz, inp.n, self.transition_epochs, strategy, g,
+                                   batch_size=self.cfg.batch_train).train()
         return make
     def synthesize(self, inp: StageInput) -> StageOutput:
         "The stage's n new images per class by gradient matching, the earlier stages' images frozen."
         dev = next(inp.model.parameters()).device if inp.model is not None else default_device()
         x0, drawn = self.initial(inp, dev)
         make = self.net_maker(inp, dev)
-        res = gradient_matching(inp.data, x0, replace(self.cfg, seed=inp.seed), inp.frozen, make, inp.allowed, inp.checkpoint, self.progress)
+        res = gradient_matching(inp.data, x0, replace(self.cfg, seed=inp.seed), inp.frozen, make, inp.allowed,
+                                inp.checkpoint, self.progress)
         k, n = x0.shape[:2]
         src = drawn.view(k, n).flatten().tolist() if len(drawn) else [-1] * (k * n)
-        return StageOutput(res.images, drawn, dict(iterations=[res.updates] * (k * n), source_index=src), res.updates * k * n)
+        return StageOutput(res.images, drawn, dict(iterations=[res.updates] * (k * n), source_index=src),
+                           res.updates * k * n)

@@ -12,9 +12,9 @@ from .core import *
 from .data import *
 from .dsa import DSA_STRATEGY, parse_strategy, draw_dsa, apply_dsa
 from .squeeze import evaluate
-from .pdd import Base, StageInput, StageOutput
-from .gradient_matching import mix_seed, fresh_net, ClassPool, random_init, check_frozen, _save_ckpt, _load_ckpt
-from .trajectory_matching import pixels
+from .stages import (Base, StageInput, StageOutput, register_base, mix_seed, fresh_net, random_init, check_frozen,
+                         pixels)
+from .gradient_matching import ClassPool
 
 # %% auto #0
 __all__ = ['IDC_REPRODUCE', 'IDC_METRICS', 'IDC_EVAL_STRATEGY', 'IDC_TRANSITIONS', 'idc_family', 'idc_defaults', 'decode_zoom',
@@ -193,7 +193,7 @@ def idc(data, x0, cfg: IDCConfig, frozen=None, make_net=None, allowed=None, chec
     make_net = make_net or (lambda it: fresh_net(cfg.arch, info, k, mix_seed(cfg.seed, 'net', it), cfg.width))
     key = fingerprint(dict(cfg=asdict(cfg), x0=x0.double().sum().item(), shape=list(x0.shape),
                            frozen=None if fz is None else [fz.double().sum().item(), list(fz.shape)]))
-    st = _load_ckpt(checkpoint, key); start, hist = 0, []
+    st = load_ckpt(checkpoint, key); start, hist = 0, []
     if st is not None:
         with torch.no_grad(): px.copy_(st['syn'])
         opt.load_state_dict(st['opt']); gen.set_state(st['gen']); start, hist = st['it'], st['hist']
@@ -207,7 +207,8 @@ def idc(data, x0, cfg: IDCConfig, frozen=None, make_net=None, allowed=None, chec
             idc_epoch(net, net_opt, xr, yr, cfg.net_batch, cfg.net_aug, cfg.mix_p, gen, cfg.n_data)
         hist.append(loss / (k * cfg.inner_loop))
         if checkpoint is not None and (it + 1) % cfg.checkpoint_every == 0 and it + 1 < cfg.iterations:
-            _save_ckpt(checkpoint, key, it + 1, px, opt, gen, hist)
+            save_ckpt(checkpoint, key=key, it=it + 1, syn=px.detach().cpu(), opt=opt.state_dict(), gen=gen.get_state(),
+                      hist=hist)
     return IDCResult(normalize(px.detach(), info), hist, cfg.iterations * cfg.inner_loop, time.time() - t0)
 
 # %% ../nbs/09c_idc.ipynb #f121d739
@@ -221,9 +222,11 @@ def idc_transition(net, frozen, n, info, epochs, factor, generator):
         idc_fit(net, normalize(x, info), yd, epochs, generator)
     return net
 
+@register_base
 class IDCBase(Base):
     "PDD's base over IDC: random real initial images, earlier stages frozen, progressively trained networks."
     name, transitions = 'idc', False
+    options = ('iterations', 'inner_loop')               # delt-pdd's options it takes (`Base.settings`)
     def __init__(self, transition='progressive', transition_epochs=200, progress=True, **overrides):
         self.transition, self.transition_epochs, self.progress = transition, transition_epochs, progress
         self.cfg, self.n = IDCConfig(**{k: v for k, v in overrides.items() if v is not None}), None

@@ -10,6 +10,7 @@ import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from PIL import Image
 from .core import *
 from .data import *
+from .sets import SetError, read_set, set_header
 
 # %% auto #0
 __all__ = ['embed', 'centroid_cosine', 'diversity', 'load_set', 'compute_report', 'hlr', 'ior', 'lrs', 'ars', 'dd_ranking']
@@ -43,11 +44,11 @@ def diversity(teacher, x, labels):
 
 # %% ../nbs/07a_metrics.ipynb #b43dd36b
 def load_set(path, info):
-    "Normalised images and labels of a set written by `distill` (manifest order)."
-    path = Path(path); man = load_json(path/'manifest.json')
-    ims = [np.asarray(Image.open(path/r['file'])) for r in man['images']]
-    x = torch.from_numpy(np.stack(ims)).reshape(len(ims), *((info.size, info.size, -1))).permute(0, 3, 1, 2)
-    return normalize(x, info), torch.tensor([r['label'] for r in man['images']]), man
+    "Normalised images and labels of a delt set (manifest order, read by `delt.sets.read_set`), and its manifest."
+    classes = set_header(path).get('classes')
+    if classes is None: raise SetError(f'{path} is not a delt set (no manifest.json with its classes)')
+    data, man = read_set(path, info, classes, prog=None)
+    return normalize(data.x, info), data.y, man
 
 def compute_report(man):
     "Image-iterations spent against constant-MI recovery."
@@ -70,11 +71,14 @@ def lrs(hlr_, ior_, lam=0.5) -> float:
     return _unit(lam * ior_ - (1 - lam) * hlr_)
 
 def ars(ior_aug, ior_noaug, gamma=0.5) -> float:
-    "Augmentation-robust score: (e^β − e^−1)/(e − e^−1), β = γ·IOR(with augmentation) + (1 − γ)·IOR(without) (fractions)."
+    """Augmentation-robust score: (e^β − e^−1)/(e − e^−1), β = γ·IOR(with augmentation) + (1 − γ)·IOR(without)
+    (fractions)."""
     return _unit(gamma * ior_aug + (1 - gamma) * ior_noaug)
 
-def dd_ranking(set_acc, random_acc, set_hard=None, full_hard=None, set_noaug=None, random_noaug=None, lam=0.5, gamma=0.5) -> dict:
-    "HLR, IOR, LRS and ARS from accuracies in **percent** (converted to fractions); a score whose inputs are missing is None."
+def dd_ranking(set_acc, random_acc, set_hard=None, full_hard=None, set_noaug=None, random_noaug=None, lam=0.5,
+               gamma=0.5) -> dict:
+    """HLR, IOR, LRS and ARS from accuracies in **percent** (converted to fractions); a score whose inputs are missing
+    is None."""
     f = lambda v: None if v is None else v / 100
     s, r, sh, fh, sn, rn = map(f, (set_acc, random_acc, set_hard, full_hard, set_noaug, random_noaug))
     i = None if s is None or r is None else ior(s, r)

@@ -4,12 +4,13 @@
 
 # %% ../nbs/09d_pdd.ipynb #b13d4c92
 from __future__ import annotations
-import copy, importlib, json, math, time
+import copy, json, math, time
 from dataclasses import dataclass, replace
 from pathlib import Path
 import torch, torch.nn as nn
 from fastcore.script import call_parse, is_cli, CliError
 from .core import *
+from .cli import *
 from .data import *
 from .models import bn_layers, create_model
 from safetensors.torch import save_file, load_file
@@ -18,19 +19,23 @@ from .ranking import rank_classes, order_by_score
 from .mosaic import real_init, noise_init
 from .recover import recover
 from .distributed import setup, main_only, is_main
-from .relabel import data_hash
-from .distill import settings as preset_settings, recover_config, to_uint8, write_pngs
-from .evaluate import EvalConfig, resolve_config, train_student, load_distilled, set_ipc, schedule_stages, seeds_for, summarize
-from .evaluate import set_layout, spaced_subset, set_stages, SCHEDULES
-from .sets import FloatImages   # one owner of a float set (05a_sets)
+from .distill import settings as preset_settings, recover_config
+from .evaluate import EvalConfig, resolve_config, train_student, schedule_stages, seeds_for, summarize
+from .evaluate import spaced_subset, set_stages, SCHEDULES
+from .sets import (FloatImages, FLOAT_FILE, read_set, set_ipc, set_layout, to_uint8, write_pngs, write_floats,
+                       float_set)   # one owner of set files (05a_sets)
+from .stages import StageInput, StageOutput, Base, BASES, register_base, base_class, make_base
+from .gradient_matching import GradientMatching          # each base registers itself in BASES (delt.stages)
+from .trajectory_matching import TrajectoryMatching, zca_of, to_space
+from .idc import IDCBase, idc_student
 
 # %% auto #0
-__all__ = ['BASES', 'FLOAT_FILE', 'PDD_EVAL', 'PDD_STUDENT', 'PDD_PROTOCOL_BASES', 'PDD_PROTOCOL_NOTE', 'check_plan',
-           'stage_teachers', 'forgetting_scores', 'forgetting_partition', 'stage_pools', 'pool_order', 'StageInput',
-           'StageOutput', 'Base', 'recalibrate_bn', 'BNMatching', 'make_base', 'stage_dir', 'merge_per_class',
-           'write_stage', 'read_stage', 'read_stage_float', 'PDDRun', 'plan_pdd', 'first_unfinished', 'resume_state',
-           'stage_seed', 'stage_manifest', 'run_stage', 'run_pdd', 'pdd', 'delt_pdd', 'float_set', 'space_images',
-           'stage_lrs', 'eval_init', 'eval_space', 'evaluate_stages', 'pdd_train_for', 'evaluate_run']
+__all__ = ['PDD_EVAL', 'PDD_STUDENT', 'PDD_PROTOCOL_BASES', 'PDD_PROTOCOL_NOTE', 'check_plan', 'stage_teachers',
+           'forgetting_scores', 'forgetting_partition', 'stage_pools', 'pool_order', 'recalibrate_bn', 'BNMatching',
+           'stage_dir', 'merge_per_class', 'write_stage', 'read_stage', 'read_stage_float', 'PDDRun', 'plan_pdd',
+           'first_unfinished', 'resume_state', 'stage_seed', 'stage_manifest', 'run_stage', 'run_pdd', 'pdd',
+           'delt_pdd', 'space_images', 'stage_lrs', 'eval_init', 'eval_space', 'evaluate_stages', 'pdd_train_for',
+           'evaluate_run']
 
 # %% ../nbs/09d_pdd.ipynb #d6ded9da
 def check_plan(stages, n):
@@ -43,38 +48,44 @@ def stage_teachers(meta, stages, snapshots=False):
     if not snapshots: return ['teacher'] * stages
     snaps = list(meta.get('snapshots') or [])
     if len(snaps) < stages:
-        raise ValueError(f'--teacher-stages needs at least {stages} teacher snapshots but the teacher has {len(snaps)}: '
-                         f'train it with `delt-squeeze --snapshots {stages}` (same recipe), or drop --teacher-stages')
+        raise ValueError(f'--teacher-stages needs at least {stages} teacher snapshots but the teacher has '
+                         f'{len(snaps)}: train it with `delt-squeeze --snapshots {stages}` (same recipe), or drop '
+                         '--teacher-stages')
     return [snaps[math.ceil((i + 1) * len(snaps) / stages) - 1] for i in range(stages)]
 
 # %% ../nbs/09d_pdd.ipynb #1224646f
 def forgetting_scores(fz: dict) -> torch.Tensor:
-    "Forgetting scores from `load_forgetting`'s record: flips, and the maximum score for examples never learned (Toneva)."
+    """Forgetting scores from `load_forgetting`'s record: flips, and the maximum score for examples never learned
+    (Toneva)."""
     flips = torch.as_tensor(fz['flips']).long().clone()
     never = ~torch.as_tensor(fz['ever_correct']).bool()
     if never.any(): flips[never] = int(flips.max())
     return flips
 
 def forgetting_partition(scores, stages, width=3):
-    "The stage (1…P) each real image belongs to by its forgetting score: [W(i−1), Wi) for stage i, the rest to the last."
+    """The stage (1…P) each real image belongs to by its forgetting score: [W(i−1), Wi) for stage i, the rest to the
+    last."""
     if width is None or width < 1: raise ValueError(f'the forgetting bin width must be ≥ 1, got {width!r}')
     return torch.clamp(torch.as_tensor(scores).long() // width, max=stages - 1) + 1
 
 def stage_pools(labels, classes, stages, need, scores=None, width=3):
-    "Per stage: a bool mask of the real images it may draw from (None: all) and its fraction; checked to hold `need` per class."
+    """Per stage: a bool mask of the real images it may draw from (None: all) and its fraction; checked to hold `need`
+    per class."""
     labels, k = torch.as_tensor(labels), len(classes)
     if scores is None:
         counts = torch.bincount(labels, minlength=k)
         short = [f'{classes[c]!r} ({int(counts[c])})' for c in range(k) if counts[c] < stages * need]
-        if short: raise ValueError(f'classes {short[:3]} have fewer real images than the {stages} stages × {need} they draw')
+        if short: raise ValueError(f'classes {short[:3]} have fewer real images than the {stages} stages × {need} they '
+                                   'draw')
         return [None] * stages, [1.0] * stages
     part = forgetting_partition(scores, stages, width); masks = [part == i for i in range(1, stages + 1)]
     for i, m in enumerate(masks):
         counts = torch.bincount(labels[m], minlength=k)
         short = [f'{classes[c]!r} ({int(counts[c])})' for c in range(k) if counts[c] < max(need, 1)]
         lo, hi = width * i, ('∞' if i == stages - 1 else width * (i + 1))
-        if short: raise ValueError(f'forgetting bins of width {width} leave stage {i + 1} (scores in [{lo}, {hi})) with too few real '
-                                   f'images of classes {short[:3]}: it draws {max(need, 1)} per class; use another width or fewer stages')
+        if short: raise ValueError(f'forgetting bins of width {width} leave stage {i + 1} (scores in [{lo}, {hi})) '
+                                   f'with too few real images of classes {short[:3]}: it draws {max(need, 1)} per '
+                                   'class; use another width or fewer stages')
     return masks, [int(m.sum()) / len(m) for m in masks]
 
 # %% ../nbs/09d_pdd.ipynb #0d4ebe56
@@ -84,53 +95,11 @@ def pool_order(ranked, scores, allowed, criterion='medium'):
     keep = allowed[idx]
     return idx[keep][order_by_score(scores[keep], criterion)]
 
-# %% ../nbs/09d_pdd.ipynb #6274b7a1
-@dataclass
-class StageInput:
-    "What a base gets to make stage `stage` of `stages`."
-    stage: int                         # 1-based
-    stages: int
-    n: int                             # new images per class
-    teacher: nn.Module                 # the stage's teacher (final or snapshot): ranks real images, labels transitions
-    model: nn.Module                   # θ_i, the network the images are made against (the teacher unless transitions)
-    data: ImageTensors                 # the real training data
-    arch: str = ''
-    allowed: torch.Tensor = None       # bool per real image: what this stage may draw from (None: all)
-    used: torch.Tensor = None          # bool per real image: drawn by earlier stages
-    frozen: torch.Tensor = None        # (classes, m, C, H, W) normalised images of stages 1…i−1 (None at stage 1)
-    seed: int = 0
-    checkpoint: Path = None            # where the base may checkpoint within the stage
-    ranking: tuple = (None, '', 0)     # (cache file, teacher id, seed) of the real-image ranking
-
-@dataclass
-class StageOutput:
-    "A base's answer: the new images and what they came from."
-    images: torch.Tensor               # (classes, n, C, H, W) normalised
-    drawn: torch.Tensor                # dataset indices of every real image used to make them
-    per_image: dict                    # per new image, class-major: lists recorded in the manifest
-    image_iterations: int = 0
-    summary: dict = None               # anything else worth recording with the stage (e.g. losses)
-
-class Base:
-    "A distillation method PDD runs stage by stage (override `prepare`, `need`, `synthesize`, maybe `transition`)."
-    name, transitions = 'base', False
-    def prepare(self, info, n, teacher):
-        "Check and fix the settings for `n` images per class; return them (JSON-able)."
-        return {}
-    def need(self):
-        "Real images per class one stage draws."
-        return 0
-    def synthesize(self, inp: StageInput) -> StageOutput:
-        "The stage's n new images per class."
-        raise NotImplementedError
-    def transition(self, model, union, inp: StageInput):
-        "θ_i from θ_{i−1} (`model`) and the union so far (`union`, `ImageTensors`); none by default."
-        return model
-
 # %% ../nbs/09d_pdd.ipynb #fdd631e7
 @torch.no_grad()
 def recalibrate_bn(model, data, n=2000, bs=500, seed=0, allowed=None):
-    "Re-estimate every BatchNorm layer's running statistics on `n` random real images (cumulative average; weights unchanged)."
+    """Re-estimate every BatchNorm layer's running statistics on `n` random real images (cumulative average; weights
+    unchanged)."""
     pool = allowed.nonzero().flatten() if allowed is not None else torch.arange(len(data))
     idx = pool[torch.randperm(len(pool), generator=torch.Generator().manual_seed(seed))[:n]].sort().values
     bns, dev = bn_layers(model), next(model.parameters()).device
@@ -142,11 +111,21 @@ def recalibrate_bn(model, data, n=2000, bs=500, seed=0, allowed=None):
     return model.eval()
 
 # %% ../nbs/09d_pdd.ipynb #580229a5
+@register_base
 class BNMatching(Base):
-    "PDD's base over batch-to-global matching: a `delt.distill` preset per stage, earlier stages frozen in every class's batch."
+    """PDD's base over batch-to-global matching: a `delt.distill` preset per stage, earlier stages frozen in every
+    class's batch."""
     name = 'bn_matching'
-    def __init__(self, preset='delt', transition_epochs=0, recalibrate=2000, condition=True, progress=True, **overrides):
-        self.preset, self.transition_epochs, self.recalibrate, self.progress = preset, transition_epochs, recalibrate, progress
+    options = ('preset', 'mi', 'ri', 'init', 'lr', 'r_bn', 'pass_images', 'condition')   # delt-pdd's options it takes
+    @classmethod
+    def settings(cls, args: dict) -> dict:
+        "`Base.settings`, but `--no-transition` means 0 transition epochs (this base has no `transition` setting)."
+        kw = super().settings({**args, 'transition': True})
+        return kw if args['transition'] else dict(kw, transition_epochs=0)
+    def __init__(self, preset='delt', transition_epochs=0, recalibrate=2000, condition=True, progress=True,
+                 **overrides):
+        self.preset, self.transition_epochs, self.recalibrate, self.progress = (
+            preset, transition_epochs, recalibrate, progress)
         self.condition = condition        # False: earlier stages stay out of the statistics (PDD's ablation)
         self.overrides, self.s = {k: v for k, v in overrides.items() if v is not None}, None
     @property
@@ -157,7 +136,8 @@ class BNMatching(Base):
         "The preset's settings for `n` images per class, checked (it must optimise images)."
         s = preset_settings(self.preset, info, n, teacher, **self.overrides)
         if s['mi'] == 0 or s['init'] == 'rded':
-            raise ValueError(f'preset {self.preset!r} does not optimise images (MI 0): PDD over BN matching needs delt, early_only, cda or sre2l')
+            raise ValueError(f'preset {self.preset!r} does not optimise images (MI 0): PDD over BN matching needs '
+                             'delt, early_only, cda or sre2l')
         if self.transition_epochs < 0: raise ValueError(f'transition epochs must be ≥ 0, got {self.transition_epochs}')
         self.s = s
         return dict(base=self.name, **s, transition_epochs=self.transition_epochs, recalibrate=self.recalibrate,
@@ -166,17 +146,21 @@ class BNMatching(Base):
         "Real images per class one stage draws (0 for noise init)."
         return 0 if self.s['init'] == 'noise' else self.s['ipc'] * self.s['mosaic'] ** 2
     def initial(self, inp: StageInput):
-        "Initial images (noise, or the next ranked real images in the pool), the real images drawn, each image's first source."
+        """Initial images (noise, or the next ranked real images in the pool), the real images drawn, each image's first
+        source."""
         k, n, s = len(inp.data.classes), inp.n, self.s
-        if s['init'] == 'noise': return noise_init(k, n, inp.data.info, inp.seed), torch.zeros(0, dtype=torch.long), [-1] * (k * n)
+        if s['init'] == 'noise':
+            return noise_init(k, n, inp.data.info, inp.seed), torch.zeros(0, dtype=torch.long), [-1] * (k * n)
         cache, tid, rseed = inp.ranking
         ranked, scores = rank_classes(inp.teacher, inp.data, s['init'], s.get('mipc'), rseed, cache, tid, self.progress)
         ok = inp.allowed.clone() if inp.allowed is not None else torch.ones(len(inp.data), dtype=torch.bool)
         if inp.used is not None: ok &= ~inp.used
         orders = [pool_order(r, sc, ok, s['init'])[:self.need()] for r, sc in zip(ranked, scores)]
         short = [inp.data.classes[c] for c, o in enumerate(orders) if len(o) < self.need()]
-        if short: raise ValueError(f'stage {inp.stage}: classes {short[:3]} have fewer than {self.need()} unused real images in the stage\'s pool')
-        return real_init(inp.data, orders, n, s['mosaic']), torch.cat(orders), [int(o[j]) for o in orders for j in range(n)]
+        if short: raise ValueError(f'stage {inp.stage}: classes {short[:3]} have fewer than {self.need()} unused real '
+                                   'images in the stage\'s pool')
+        return (real_init(inp.data, orders, n, s['mosaic']), torch.cat(orders),
+                [int(o[j]) for o in orders for j in range(n)])
     def synthesize(self, inp: StageInput) -> StageOutput:
         "Recover the stage's n images per class against θ_i with the earlier stages' images frozen."
         x0, drawn, src = self.initial(inp)
@@ -184,28 +168,19 @@ class BNMatching(Base):
                       progress=self.progress, frozen=inp.frozen if self.condition else None)
         its = [self.s['mi'] - j for j in res.joins] * len(inp.data.classes)
         h, w = res.history, min(5, len(res.history['bn']))
-        losses = {f'{l}_{e}': sum(h[l][sl]) / w for l in ('ce', 'bn') for e, sl in (('first', slice(0, w)), ('last', slice(-w, None)))}
+        losses = {f'{l}_{e}': sum(h[l][sl]) / w for l in ('ce', 'bn')
+                  for e, sl in (('first', slice(0, w)), ('last', slice(-w, None)))}
         return StageOutput(res.images, drawn, dict(iterations=its, source_index=src), res.image_iterations, losses)
     def transition(self, model, union, inp: StageInput):
-        "θ_i: a copy of θ_{i−1} trained on the union (soft protocol, KD from the stage's teacher), BN statistics re-estimated on real images."
+        """θ_i: a copy of θ_{i−1} trained on the union (soft protocol, KD from the stage's teacher), BN statistics
+        re-estimated on real images."""
         if not self.transitions: return model
         dev = next(model.parameters()).device
-        cfg = resolve_config(EvalConfig(epochs=self.transition_epochs, eval_every=10**9), inp.arch, set_ipc(union), len(union.classes), len(union))
+        cfg = resolve_config(EvalConfig(epochs=self.transition_epochs, eval_every=10**9), inp.arch, set_ipc(union),
+                             len(union.classes), len(union))
         m, _ = train_student([(union, self.transition_epochs)], None, cfg, inp.arch, inp.seed, teacher=inp.teacher,
                              model=copy.deepcopy(model), device=dev, progress=False)
         return recalibrate_bn(m, inp.data, self.recalibrate, seed=inp.seed, allowed=inp.allowed).requires_grad_(False)
-
-BASES = {'bn_matching': BNMatching,     # name → a `Base` subclass, or 'module:Class' (imported when asked for)
-         'gradient_matching': 'delt.gradient_matching:GradientMatching',       # DC/DSA (09a)
-         'trajectory_matching': 'delt.trajectory_matching:TrajectoryMatching', # MTT (09b)
-         'idc': 'delt.idc:IDCBase'}                                             # IDC (09c): PDD's official gradient matching
-
-def make_base(name, **kw):
-    "A base by name (`BASES`) with its settings."
-    if name not in BASES: raise ValueError(f'unknown base {name!r}; available: {sorted(BASES)}')
-    cls = BASES[name]
-    if isinstance(cls, str): mod, _, attr = cls.partition(':'); cls = getattr(importlib.import_module(mod), attr)
-    return cls(**kw)
 
 # %% ../nbs/09d_pdd.ipynb #8913df9e
 def stage_dir(out, i):
@@ -217,41 +192,43 @@ def merge_per_class(prev, new, k):
     a, b = len(prev) // k, len(new) // k
     return [v for c in range(k) for v in list(prev[c*a:(c+1)*a]) + list(new[c*b:(c+1)*b])]
 
-FLOAT_FILE = 'images.safetensors'
-
 def write_stage(path, images, stage_of, info, manifest, theta=None, theta_meta=None):
-    "Write a cumulative set atomically: PNGs, and with float (normalised) `images` (classes, m, C, H, W) those floats too."
+    """Write a cumulative set atomically: PNGs, and with float (normalised) `images` (classes, m, C, H, W) those floats
+    too."""
     k, m = images.shape[:2]
     per = manifest.pop('per_image', {})
     with atomic_dir(path) as tmp:
         if images.dtype != torch.uint8:
-            x = images.detach().float().cpu().contiguous()
-            save_file({'images': x}, str(tmp/FLOAT_FILE))
-            manifest['float_images'] = dict(file=FLOAT_FILE, space='normalised', shape=list(x.shape), sha256=sha256_file(tmp/FLOAT_FILE))
-            images = to_uint8(x, info)
+            images = to_uint8(write_floats(tmp, images, manifest), info)      # the float copy (`FLOAT_FILE`), then PNGs
         files = write_pngs(images, info, tmp/'images')
-        manifest['images'] = [dict(file=f, label=j // m, stage=stage_of[j % m], sha256=sha256_file(tmp/f), **{kk: v[j] for kk, v in per.items()})
+        manifest['images'] = [dict(file=f, label=j // m, stage=stage_of[j % m], sha256=sha256_file(tmp/f),
+                                   **{kk: v[j] for kk, v in per.items()})
                               for j, f in enumerate(files)]
         if theta is not None: save_teacher(theta, theta_meta, tmp, 'theta')
         save_json(manifest, tmp/'manifest.json')
     return Path(path)
 
 def read_stage(path, info, classes):
-    "A cumulative set from `write_stage`: uint8 images (classes, m, C, H, W) and its manifest, every file's hash checked."
-    data, man = load_distilled(path, info, classes)
+    """A cumulative set from `write_stage`: uint8 images (classes, m, C, H, W) and its manifest, every file's hash
+    checked."""
+    data, man = read_set(path, info, classes)
     k = len(classes); m = len(data) // k
     bad = [r['file'] for r in man['images'] if sha256_file(Path(path)/r['file']) != r['sha256']]
     if bad or not torch.equal(data.y, torch.arange(k).repeat_interleave(m)):
-        raise ValueError(f'{path} is damaged ({len(bad)} files differ from their hashes, e.g. {bad[:2]}): delete it and run again to redo that stage')
+        raise ValueError(f'{path} is damaged ({len(bad)} files differ from their hashes, e.g. {bad[:2]}): delete it '
+                         'and run again to redo that stage')
     return data.x.view(k, m, *data.x.shape[1:]), man
 
 def read_stage_float(path, info, classes):
-    "The float (normalised) images (classes, m, C, H, W) of a cumulative set, hash checked; None when it holds only PNGs."
+    """The float (normalised) images (classes, m, C, H, W) of a cumulative set, hash checked; None when it holds only
+    PNGs."""
     x, man = read_stage(path, info, classes)
     f = man.get('float_images')
     if not f: return None
-    if sha256_file(Path(path)/f['file']) != f['sha256'] or list(load_file(str(Path(path)/f['file']))['images'].shape) != list(x.shape):
-        raise ValueError(f'{path}/{f["file"]} is damaged (hash or shape differs from the manifest): delete {path} and run again to redo that stage')
+    if (sha256_file(Path(path)/f['file']) != f['sha256']
+        or list(load_file(str(Path(path)/f['file']))['images'].shape) != list(x.shape)):
+        raise ValueError(f'{path}/{f["file"]} is damaged (hash or shape differs from the manifest): delete {path} and '
+                         'run again to redo that stage')
     return load_file(str(Path(path)/f['file']))['images']
 
 # %% ../nbs/09d_pdd.ipynb #9f5e733f
@@ -286,28 +263,34 @@ def _check_out(out, settings, key):
         old = load_json(f)
         if old.get('key') != key:
             new = json.loads(json.dumps(settings, default=str))
-            diff = sorted(k for k in set(old.get('settings', {})) | set(new) if old.get('settings', {}).get(k) != new.get(k))
-            raise ValueError(f'{out} holds a PDD run made with other settings (they differ in {diff}): use another --out, or delete it')
+            diff = sorted(k for k in set(old.get('settings', {})) | set(new)
+                          if old.get('settings', {}).get(k) != new.get(k))
+            raise ValueError(f'{out} holds a PDD run made with other settings (they differ in {diff}): use another '
+                             '--out, or delete it')
     else: save_json(dict(key=key, settings=settings), f)
 
-def plan_pdd(data, teacher_dir, base, stages=5, n=2, out='outputs/pdd/run', seed=0, teacher_stages=False, forgetting_bins=None,
-             test=None, device=None, progress=True, verbose=True) -> PDDRun:
+def plan_pdd(data, teacher_dir, base, stages=5, n=2, out='outputs/pdd/run', seed=0, teacher_stages=False,
+             forgetting_bins=None, test=None, device=None, progress=True, verbose=True) -> PDDRun:
     "Load and check everything a PDD run needs, before any work; returns the `PDDRun`."
     check_plan(stages, n)
-    if forgetting_bins is not None and forgetting_bins < 1: raise ValueError(f'--forgetting-bins (the bin width) must be ≥ 1, got {forgetting_bins}')
+    if forgetting_bins is not None and forgetting_bins < 1: raise ValueError('--forgetting-bins (the bin width) must '
+                                                                             f'be ≥ 1, got {forgetting_bins}')
     device = device or default_device()
     final, fmeta = load_teacher(teacher_dir, data.classes, device=device)
     bset = base.prepare(data.info, n, final)
     teachers = _load_stage_teachers(teacher_dir, stage_teachers(fmeta, stages, teacher_stages), data.classes, device,
                                     {'teacher': (final, fmeta, 'teacher')})
     fz = load_forgetting(teacher_dir, data) if forgetting_bins else None
-    allowed, fractions = stage_pools(data.y, data.classes, stages, base.need(), forgetting_scores(fz) if fz else None, forgetting_bins)
-    settings = dict(base=bset, stages=stages, ipc_per_stage=n, seed=seed, dataset=dict(name=data.info.name, n=len(data), hash=data_hash(data)),
+    allowed, fractions = stage_pools(data.y, data.classes, stages, base.need(), forgetting_scores(fz) if fz else None,
+                                     forgetting_bins)
+    settings = dict(base=bset, stages=stages, ipc_per_stage=n, seed=seed,
+                    dataset=dict(name=data.info.name, n=len(data), hash=data_hash(data)),
                     teachers=[dict(name=nm, sha256=m['sha256']) for _, m, nm in teachers],
                     forgetting=dict(width=forgetting_bins, run_id=fz['run_id']) if fz else None)
     key = fingerprint(settings)
     _check_out(out, settings, key)
-    return PDDRun(data, base, stages, n, Path(out), seed, Path(teacher_dir), (final, fmeta), teachers, allowed, fractions, settings, key, test, progress, verbose)
+    return PDDRun(data, base, stages, n, Path(out), seed, Path(teacher_dir), (final, fmeta), teachers, allowed,
+                  fractions, settings, key, test, progress, verbose)
 
 # %% ../nbs/09d_pdd.ipynb #99aa7ead
 def first_unfinished(run: PDDRun) -> int:
@@ -318,7 +301,8 @@ def first_unfinished(run: PDDRun) -> int:
     return run.stages + 1
 
 def resume_state(run: PDDRun, start: int) -> dict:
-    "What stage `start` needs of the earlier ones: frozen images (float, normalised), drawn real images, records, per-image lists, θ_{start−1}."
+    """What stage `start` needs of the earlier ones: frozen images (float, normalised), drawn real images, records,
+    per-image lists, θ_{start−1}."""
     used = torch.zeros(len(run.data), dtype=torch.bool)
     if start == 1: return dict(frozen=None, used=used, records=[], per_image={}, model=run.teachers[0][0])
     prev = stage_dir(run.out, start - 1)
@@ -328,7 +312,8 @@ def resume_state(run: PDDRun, start: int) -> dict:
     recs = man['pdd']['records']
     for r in recs: used[torch.tensor(r['drawn'], dtype=torch.long)] = True
     per = {k: [r[k] for r in man['images']] for k in ('iterations', 'source_index')}
-    model = load_teacher(prev, run.data.classes, 'theta', next(run.teachers[0][0].parameters()).device)[0] if run.base.transitions else None
+    model = (load_teacher(prev, run.data.classes, 'theta', next(run.teachers[0][0].parameters()).device)[0]
+             if run.base.transitions else None)
     return dict(frozen=frozen, used=used, records=recs, per_image=per, model=model)
 
 def stage_seed(seed, i):
@@ -347,16 +332,19 @@ def stage_manifest(run: PDDRun, i, records, per_image, seconds):
     lr = [(r.get('summary') or {}).get('learned_lr') for r in records]   # MTT: each stage's learned step size
     zca = any((r.get('summary') or {}).get('zca') for r in records)      # MTT with ZCA: how to rebuild the space
     return dict(method='pdd', base=run.base.name, dataset=run.data.info.name, classes=run.data.classes, ipc=i * run.n,
-                settings=run.settings['base'], teacher=dict(path=str(run.teacher_dir), sha256=fmeta['sha256'], arch=fmeta['arch'],
+                settings=run.settings['base'],
+                teacher=dict(path=str(run.teacher_dir), sha256=fmeta['sha256'], arch=fmeta['arch'],
                 test_acc=fmeta.get('test_acc')), image_iterations=sum(r['image_iterations'] for r in records),
                 pdd=dict(key=run.key, stages=run.stages, stage=i, ipc_per_stage=run.n, seed=run.seed,
                          forgetting=run.settings['forgetting'], real_fractions=run.fractions, records=records),
                 wall_seconds=seconds, versions=package_versions(), per_image=per_image,
                 **({'learned_lr': lr[-1], 'learned_lr_per_stage': lr} if lr and lr[-1] is not None else {}),
-                **({'zca': dict(eps=0.1, fitted_on='raw [0, 1] pixels of the training set', data=run.settings['dataset'])} if zca else {}))
+                **({'zca': dict(eps=0.1, fitted_on='raw [0, 1] pixels of the training set',
+                                data=run.settings['dataset'])} if zca else {}))
 
 def run_stage(run: PDDRun, i, st) -> dict:
-    "Stage i of Algorithm 1: θ_i (transition), S_i given the frozen S_1 ∪ … ∪ S_{i−1}, the cumulative set written; the next state."
+    """Stage i of Algorithm 1: θ_i (transition), S_i given the frozen S_1 ∪ … ∪ S_{i−1}, the cumulative set written; the
+    next state."""
     t0, info, k = time.time(), run.data.info, len(run.data.classes)
     teacher, tmeta, tname = run.teachers[i - 1]
     inp = StageInput(i, run.stages, run.n, teacher, teacher, run.data, tmeta['arch'], run.allowed[i - 1], st['used'],
@@ -364,12 +352,14 @@ def run_stage(run: PDDRun, i, st) -> dict:
                      stage_seed(run.seed, i), run.out/f'.stage_{i}.ckpt.pt', _ranking(run, tname, tmeta))
     if run.base.transitions and i > 1:
         f = to_uint8(st['frozen'], info)      # the soft protocol trains on images as a set holds them
-        union = ImageTensors(f.reshape(-1, *f.shape[2:]), torch.arange(k).repeat_interleave(f.shape[1]), run.data.classes, info, 'distilled')
+        union = ImageTensors(f.reshape(-1, *f.shape[2:]), torch.arange(k).repeat_interleave(f.shape[1]),
+                             run.data.classes, info, 'distilled')
         inp.model = run.base.transition(st['model'], union, inp)
     res = run.base.synthesize(inp)
     new = res.images.detach().float().cpu()                     # float: never re-quantised between stages
     union = new if st['frozen'] is None else torch.cat([st['frozen'], new], 1)
-    rec = dict(stage=i, teacher=tname, teacher_sha256=tmeta['sha256'], real_fraction=run.fractions[i - 1], drawn=res.drawn.tolist(),
+    rec = dict(stage=i, teacher=tname, teacher_sha256=tmeta['sha256'], real_fraction=run.fractions[i - 1],
+               drawn=res.drawn.tolist(),
                image_iterations=res.image_iterations, seconds=time.time() - t0, summary=res.summary,
                theta_test_acc=evaluate(inp.model, run.test) if run.test is not None and run.base.transitions else None)
     per = {kk: merge_per_class(st['per_image'].get(kk, []), v, k) for kk, v in res.per_image.items()}
@@ -379,125 +369,132 @@ def run_stage(run: PDDRun, i, st) -> dict:
     write_stage(stage_dir(run.out, i), union, [s for s in range(1, i + 1) for _ in range(run.n)], info, man,
                 inp.model if run.base.transitions else None, theta_meta)
     inp.checkpoint.unlink(missing_ok=True)
-    if run.verbose: print(f"stage {i}/{run.stages}: {run.n} new images per class against {tname} beside {union.shape[1] - run.n} frozen, "
-                           f"{rec['seconds']:.0f} s; real data drawn from {run.fractions[i - 1]:.1%} of the training set -> {stage_dir(run.out, i)}")
+    if run.verbose: print(f"stage {i}/{run.stages}: {run.n} new images per class against {tname} beside "
+                          f"{union.shape[1] - run.n} frozen, {rec['seconds']:.0f} s; real data drawn from "
+                          f"{run.fractions[i - 1]:.1%} of the training set -> {stage_dir(run.out, i)}")
     used = st['used'].clone(); used[res.drawn] = True
     return dict(frozen=union, used=used, records=records, per_image=per, model=inp.model)
 
 def run_pdd(run: PDDRun) -> dict:
-    "Run the stages from the first unfinished one; returns the manifest of the last stage. In a torchrun job rank 0 runs them alone (`main_only`: each stage is conditioned on the last) and every rank returns the manifest."
+    """Run the stages from the first unfinished one; returns the manifest of the last stage. In a torchrun job rank 0
+    runs them alone (`main_only`: each stage is conditioned on the last) and every rank returns the manifest."""
     setup(); return main_only(_run_stages, run, what='PDD')
 
 def _run_stages(run: PDDRun) -> dict:
     "`run_pdd` in one process."
     start = first_unfinished(run)
     if start > 1 and run.verbose:
-        print(f'stages 1…{start - 1} of {run.out} are done' + (f': resuming at stage {start}' if start <= run.stages else ': nothing to do'))
+        print(f'stages 1…{start - 1} of {run.out} are done'
+              + (f': resuming at stage {start}' if start <= run.stages else ': nothing to do'))
     st = resume_state(run, start) if start <= run.stages else None
     for i in range(start, run.stages + 1): st = run_stage(run, i, st)
     return load_json(stage_dir(run.out, run.stages)/'manifest.json')
 
-def pdd(data, teacher_dir, base, stages=5, n=2, out='outputs/pdd/run', seed=0, teacher_stages=False, forgetting_bins=None,
+def pdd(data, teacher_dir, base, stages=5, n=2, out='outputs/pdd/run', seed=0, teacher_stages=False,
+        forgetting_bins=None,
         test=None, device=None, progress=True, verbose=True) -> dict:
-    "PDD (Algorithm 1): `stages` × `n` images per class of `data` with `base`, into out/stage_1 … out/stage_P; returns the last manifest."
-    return run_pdd(plan_pdd(data, teacher_dir, base, stages, n, out, seed, teacher_stages, forgetting_bins, test, device, progress, verbose))
+    """PDD (Algorithm 1): `stages` × `n` images per class of `data` with `base`, into out/stage_1 … out/stage_P; returns
+    the last manifest."""
+    return run_pdd(plan_pdd(data, teacher_dir, base, stages, n, out, seed, teacher_stages, forgetting_bins, test,
+                            device, progress, verbose))
 
 # %% ../nbs/09d_pdd.ipynb #aabcc9e6
 def _real_data(dataset, teacher, n_train, data_root):
     tj = Path(teacher)/'teacher.json'
-    if not tj.exists(): raise FileNotFoundError(f'no teacher at {teacher} ({tj.name} missing): train one with `delt-squeeze --out {teacher}`')
+    if not tj.exists(): raise FileNotFoundError(f'no teacher at {teacher} ({tj.name} missing): train one with '
+                                                f'`delt-squeeze --out {teacher}`')
     return train_subset(get_dataset(dataset, 'train', data_root), n_train, load_json(tj).get('seed', 0))
-
-_BASE_ARGS = dict(bn_matching=('preset', 'mi', 'ri', 'init', 'lr', 'r_bn', 'pass_images', 'condition'),
-                  gradient_matching=('iterations', 'dsa'), idc=('iterations', 'inner_loop'), trajectory_matching=('iterations', 'dsa', 'syn_steps', 'buffer_dir', 'recipe'))
-
-def _base_settings(base, args):
-    "The command-line settings that `base` takes (unset ones left to the base's defaults)."
-    if base not in _BASE_ARGS: raise ValueError(f'unknown base {base!r}; available: {sorted(_BASE_ARGS)}')
-    kw = {k: args[k] for k in _BASE_ARGS[base] if args[k] is not None}
-    if args['transition_epochs'] is not None: kw['transition_epochs'] = args['transition_epochs']
-    if not args['transition']:                                        # PDD's "without transition" ablation
-        if base == 'bn_matching': kw['transition_epochs'] = 0
-        else: kw['transition'] = 'none'
-    if base == 'trajectory_matching':
-        kw['experts'] = {k: v for k, v in dict(n_experts=args['n_experts'], epochs=args['expert_epochs']).items() if v is not None}
-    return dict(kw, progress=args['progress'])
 
 @call_parse
 def delt_pdd(dataset:str='fashion_mnist',       # a dataset name, or folder:<path>[@size] (no @size: the files' size)
-             teacher:str=None,                  # the teacher's folder (delt-squeeze --out DIR, or a make demo run folder); required
-             base:str='bn_matching',            # the distillation run at every stage: bn_matching | gradient_matching | trajectory_matching | idc
+             teacher:str=None,      # the teacher's folder (delt-squeeze --out DIR, or a make demo run folder); required
+             # the distillation run at every stage: bn_matching | gradient_matching | trajectory_matching | idc
+             base:str='bn_matching',
              stages:int=5,                      # P: how many stages
              ipc_per_stage:int=2,               # n: new images per class at every stage (P·n in all)
-             out:str='outputs/pdd/run',         # the run's folder: out/stage_1 … out/stage_P (cumulative sets; evaluate out/stage_P)
-             teacher_stages:bool=False,         # stage i matches a teacher snapshot (early → late) instead of the final teacher (needs delt-squeeze --snapshots P)
-             forgetting_bins:int=None,          # W: stage i draws real images with forgetting score in [W(i−1), Wi) (default: no partition; needs delt-squeeze --forgetting)
-             method:str='delt',                 # bn_matching: the delt-distill method of every stage: delt | early_only | cda | sre2l
+             # the run's folder: out/stage_1 … out/stage_P (cumulative sets; evaluate out/stage_P)
+             out:str='outputs/pdd/run',
+             # stage i matches a teacher snapshot (early → late) instead of the final teacher (needs delt-squeeze
+             # --snapshots P)
+             teacher_stages:bool=False,
+             # W: stage i draws real images with forgetting score in [W(i−1), Wi) (default: no partition; needs
+             # delt-squeeze --forgetting)
+             forgetting_bins:int=None,
+             method:str='delt',   # bn_matching: the delt-distill method of every stage: delt | early_only | cda | sre2l
              mi:int=None,                       # bn_matching: maximum iterations per stage (default: the method's)
              ri:int=None,                       # bn_matching: round iterations per stage (default: the method's)
              init:str=None,                     # bn_matching: min | medium | top | noise (default: the method's)
              lr:float=None,                     # bn_matching: Adam learning rate on the pixels (default: the method's)
-             r_bn:float=None,                   # bn_matching: weight of the BatchNorm-statistics loss (default: the method's)
-             pass_images:int=None,              # bn_matching: images per forward pass (default: all on a GPU, 16 on a CPU); speed only
-             condition:negated('bn_matching: earlier stages left out of the statistics (PDD ablation) (default: conditioned)')=True,
-             iterations:int=None,               # gradient/trajectory matching: distillation iterations per stage (default: the base's)
-             inner_loop:int=None,               # idc: image updates (each followed by a real-data network update) per network (default: 100)
+             r_bn:float=None,             # bn_matching: weight of the BatchNorm-statistics loss (default: the method's)
+             # bn_matching: images per forward pass (default: all on a GPU, 16 on a CPU); speed only
+             pass_images:int=None,
+             condition:negated('bn_matching: earlier stages left out of the statistics (PDD ablation) (default: '
+                               'conditioned)')=True,
+             # gradient/trajectory matching: distillation iterations per stage (default: the base's)
+             iterations:int=None,
+             # idc: image updates (each followed by a real-data network update) per network (default: 100)
+             inner_loop:int=None,
              dsa:negated('gradient/trajectory matching: plain DC, no augmentation (default: DSA)')=True,
-             syn_steps:int=None,                # trajectory matching: student steps per iteration (default: the recipe's)
-             recipe:str=None,                   # trajectory matching: a named recipe (MTT_RECIPES; default: the published one for --ipc-per-stage, e.g. pdd_5x2; argparse: MTT's argparse values)
-             buffer_dir:str=None,               # trajectory matching: expert buffers, reused across runs (default: <cache-dir>/buffers)
+             syn_steps:int=None,              # trajectory matching: student steps per iteration (default: the recipe's)
+             # trajectory matching: a named recipe (MTT_RECIPES; default: the published one for --ipc-per-stage, e.g.
+             # pdd_5x2; argparse: MTT's argparse values)
+             recipe:str=None,
+             # trajectory matching: expert buffers, reused across runs (default: <cache-dir>/buffers)
+             buffer_dir:str=None,
              n_experts:int=None,                # trajectory matching: experts in the buffer (default: 100)
              expert_epochs:int=None,            # trajectory matching: epochs of each expert (default: 50)
-             transition:negated('no transitions: PDD ablation (gradient/trajectory matching; bn_matching has none by default) (default: transitions)')=True,
-             transition_epochs:int=None,        # epochs of a transition (per step for gradient matching) (default: gradient 200, MTT 1000, bn 0)
-             n_train:int=None,                  # the teacher's training subset (the same as delt-squeeze --n-train) (default: all)
-             seed:int=0,                        # seed of the initial images, the draws of real images and the augmentation
-             data_root:str=None,                # where datasets live (default: $DELT_DATA, then each loader's fallbacks)
-             cache_dir:str=None,                # cache folder (buffers) (default: $DELT_CACHE, else outputs/cache when --out is in the checkout, else ~/.cache/delt)
+             transition:negated('no transitions: PDD ablation (gradient/trajectory matching; bn_matching has none by '
+                                'default) (default: transitions)')=True,
+             # epochs of a transition (per step for gradient matching) (default: gradient 200, MTT 1000, bn 0)
+             transition_epochs:int=None,
+             n_train:int=None,       # the teacher's training subset (the same as delt-squeeze --n-train) (default: all)
+             seed:int=0,                     # seed of the initial images, the draws of real images and the augmentation
+             data_root:str=None,               # where datasets live (default: $DELT_DATA, then each loader's fallbacks)
+             # cache folder (buffers) (default: $DELT_CACHE, else outputs/cache when --out is in the checkout, else
+             # ~/.cache/delt)
+             cache_dir:str=None,
              device:str=None,                   # cpu | cuda | cuda:N (default: cuda if available)
-             overwrite:bool=False,              # replace a PDD run of other settings already in --out (otherwise refused; the same run resumes)
+             # replace a PDD run of other settings already in --out (otherwise refused; the same run resumes)
+             overwrite:bool=False,
              progress:negated('no progress bars (default: shown)')=True,
-             quiet:bool=False,                  # no progress bars, notes or per-stage lines; errors and the result still print
+             quiet:bool=False,           # no progress bars, notes or per-stage lines; errors and the result still print
              preset:old(str)=None):             # old spelling of --method, accepted for one release
     "Progressive dataset distillation: P stages of n images per class, each conditioned on the earlier ones; resumable."
     t0 = time.time(); v = dict(locals())
-    with cli_errors(delt_pdd, 'delt-pdd', kinds=USER_MISTAKES + (TypeError,)):     # every check before work: one line, exit 2, nothing written
+    # every check before work: one line, exit 2, nothing written
+    with cli_errors(delt_pdd, 'delt-pdd', kinds=USER_MISTAKES + (TypeError,)):
         v = take_renamed(v, 'delt-pdd', dict(method='delt'), quiet)
         check_options(v)
         from delt.squeeze import teacher_folder
-        from delt.data import cache_dir as cache_folder                          # (the parameter cache_dir shadows the function)
+        from delt.data import cache_dir as cache_folder                 # (the parameter cache_dir shadows the function)
         teacher = str(teacher_folder(teacher))
         check_plan(stages, ipc_per_stage)
         args = {**v, 'preset': v['method'], 'progress': progress and not quiet,
                 'buffer_dir': buffer_dir or str(cache_folder(v['cache_dir'], out)/'buffers')}
-        b = make_base(base, **_base_settings(base, args))
+        cls = base_class(base); b = cls(**cls.settings(args))       # each base takes its own options
         data = _real_data(dataset, teacher, n_train, data_root)
         test = get_dataset(dataset, 'test', data_root) if getattr(b, 'transition_epochs', 0) else None
         if overwrite and Path(out).exists() and is_main():             # under torchrun the run is rank 0's alone
             import shutil; shutil.rmtree(out)
-        run = plan_pdd(data, teacher, b, stages, ipc_per_stage, out, seed, teacher_stages, forgetting_bins, test, device, progress and not quiet,
-                       verbose=not quiet)
+        run = plan_pdd(data, teacher, b, stages, ipc_per_stage, out, seed, teacher_stages, forgetting_bins, test,
+                       device, progress and not quiet, verbose=not quiet)
     man = run_pdd(run)
-    if is_main(): print(f"PDD ({base}): {stages} stages × {ipc_per_stage} images per class = {len(man['images'])} images, "
-                        f"{time.time() - t0:.0f} s; real data per stage: {', '.join(f'{f:.1%}' for f in run.fractions)} -> {stage_dir(out, stages)}")
+    if is_main(): print(f"PDD ({base}): {stages} stages × {ipc_per_stage} images per class = {len(man['images'])} "
+                        f"images, {time.time() - t0:.0f} s; real data per stage: "
+                        f"{', '.join(f'{f:.1%}' for f in run.fractions)} -> {stage_dir(out, stages)}")
     return man
 
 # %% ../nbs/09d_pdd.ipynb #f8b2d4c6
-PDD_EVAL = {'trajectory_matching': dict(epochs_per_stage=501, augment='dsa'),   # MTT's evaluate: 501 epochs, ×0.1 after 251
+# MTT's evaluate: 501 epochs, ×0.1 after 251
+PDD_EVAL = {'trajectory_matching': dict(epochs_per_stage=501, augment='dsa'),
             'gradient_matching': dict(epochs_per_stage=500, augment='dsa'),     # IDC's evaluate: 500 epochs per stage
-            'idc': dict(epochs_per_stage=500, augment='dsa'),                   # IDC's: decoded, CutMix, batch 64 (delt.idc)
-            'bn_matching': dict(epochs_per_stage=500, augment='dsa')}           # hard-label view of a BN-matching set (ours)
+            'idc': dict(epochs_per_stage=500, augment='dsa'),              # IDC's: decoded, CutMix, batch 64 (delt.idc)
+            'bn_matching': dict(epochs_per_stage=500, augment='dsa')}      # hard-label view of a BN-matching set (ours)
 PDD_STUDENT = 'convnet3_in_dc'
 
-def float_set(images, info, classes) -> FloatImages:
-    "Normalised float images (classes, m, C, H, W) as a class-major `FloatImages`."
-    k, m = images.shape[:2]; x = images.reshape(-1, *images.shape[2:]).float()
-    mean, std = (torch.tensor(v, dtype=x.dtype).view(-1, 1, 1) for v in (info.mean, info.std))
-    return FloatImages(x * std + mean, torch.arange(k).repeat_interleave(m), classes, info)
-
 def space_images(data, zca) -> FloatImages:
-    "`data` (uint8 or float images) mapped once into the ZCA space of the raw pixels, held so that `normalize` gives the ZCA values."
-    from delt.trajectory_matching import to_space                  # (09b builds on this module)
+    """`data` (uint8 or float images) mapped once into the ZCA space of the raw pixels, held so that `normalize` gives
+    the ZCA values."""
     z = to_space(data.x if data.x.dtype == torch.uint8 else normalize(data.x, data.info), data.info, zca)
     mean, std = (torch.tensor(v, dtype=z.dtype).view(-1, 1, 1) for v in (data.info.mean, data.info.std))
     return FloatImages(z * std + mean, data.y, data.classes, data.info, data.split)
@@ -514,40 +511,44 @@ def eval_init(student, info, num_classes, init_seed=0):
         torch.manual_seed(init_seed); return create_model(student, num_classes, info.channels, info.size)
 
 def eval_space(set_dir, test, train=None):
-    "(set, stage of each image, manifest, test) as PDD's students see them: float images; with ZCA, set and test whitened once."
-    from delt.trajectory_matching import zca_of
+    """(set, stage of each image, manifest, test) as PDD's students see them: float images; with ZCA, set and test
+    whitened once."""
     man = load_json(Path(set_dir)/'manifest.json'); info = test.info; classes = man['classes']
     fl = read_stage_float(set_dir, info, classes)
     if fl is None: fl = normalize(read_stage(set_dir, info, classes)[0], info)
     data = float_set(fl, info, classes); stage = set_stages(man, len(data))
     if man.get('zca'):
         if train is None or data_hash(train) != man['zca']['data']['hash']: raise ValueError(
-            f"{set_dir} lives in the ZCA space of {man['zca']['data']['name']} ({man['zca']['data']['n']} images): pass that training set as `train`")
+            f"{set_dir} lives in the ZCA space of {man['zca']['data']['name']} ({man['zca']['data']['n']} images): "
+            "pass that training set as `train`")
         zca = zca_of(train); data, test = space_images(data, zca), space_images(test, zca)
     return data, stage, man, test
 
-def evaluate_stages(set_dir, test, schedule='progressive', seeds=3, epochs_per_stage=None, student=PDD_STUDENT, augment=None,
-                    train=None, init_seed=0, eval_every=None, device=None, progress=True) -> dict:
-    "PDD's evaluation of a delt-pdd set (float images, per-stage step sizes, same initial weights): {'runs': {seed: history}, …summary}."
+def evaluate_stages(set_dir, test, schedule='progressive', seeds=3, epochs_per_stage=None, student=PDD_STUDENT,
+                    augment=None, train=None, init_seed=0, eval_every=None, device=None, progress=True) -> dict:
+    """PDD's evaluation of a delt-pdd set (float images, per-stage step sizes, same initial weights): {'runs': {seed:
+    history}, …summary}."""
     data, stage, man, test = eval_space(set_dir, test, train)
     d = PDD_EVAL.get(man.get('base'), PDD_EVAL['gradient_matching'])
     eps = epochs_per_stage or d['epochs_per_stage']; aug = augment or d['augment']
     plan = schedule_stages(data, stage, schedule, epochs_per_stage=eps)
     lrs = stage_lrs(man, len(plan))
-    cfg = resolve_config(EvalConfig('hard', eps * len(plan), lr=lrs[0], augment='dsa', eval_every=eval_every or eps), student,
-                         set_ipc(data), len(data.classes), len(data))
+    cfg = resolve_config(EvalConfig('hard', eps * len(plan), lr=lrs[0], augment='dsa', eval_every=eval_every or eps),
+                         student, set_ipc(data), len(data.classes), len(data))
     init = eval_init(student, data.info, len(data.classes), init_seed)
-    fn = aug if callable(aug) else (lambda x, g: x) if aug == 'none' else None   # DSA acts on what the student sees (ZCA space)
+    # DSA acts on what the student sees (ZCA space)
+    fn = aug if callable(aug) else (lambda x, g: x) if aug == 'none' else None
     runs = {}
     for s in (seeds_for(seeds) if isinstance(seeds, int) else seeds):
         c = replace(cfg)
         hook = lambda si, m, o, c=c: setattr(c, 'lr', lrs[si])        # train_student reads cfg.lr every epoch
         if man.get('base') == 'idc':                                 # IDC's own routine (09c builds on this module)
-            from delt.idc import idc_student
-            runs[s] = idc_student(plan, test, s, copy.deepcopy(init), man['settings']['factor'], device, eval_every or eps, progress)
+            runs[s] = idc_student(plan, test, s, copy.deepcopy(init), man['settings']['factor'], device,
+                                  eval_every or eps, progress)
             continue
         runs[s] = train_student(plan, test, c, student, s, augment=fn, device=device,
-                                progress=progress, desc=f'{schedule} seed {s}', model=copy.deepcopy(init), on_stage=hook)[1]
+                                progress=progress, desc=f'{schedule} seed {s}', model=copy.deepcopy(init),
+                                on_stage=hook)[1]
     return dict(runs=runs, schedule=schedule, student=student, epochs_per_stage=eps, stage_lrs=lrs,
                 augment=aug if isinstance(aug, str) else 'custom', zca=bool(man.get('zca')),
                 stage_images=[len(x) for x, _ in plan], init_seed=init_seed, **summarize(runs))
@@ -556,18 +557,21 @@ def evaluate_stages(set_dir, test, schedule='progressive', seeds=3, epochs_per_s
 PDD_PROTOCOL_BASES = ('gradient_matching', 'trajectory_matching', 'idc')   # bases PDD evaluates with hard labels
 
 def pdd_train_for(man, dataset, data_root=None):
-    "The training set a ZCA-space PDD set was made from (hash checked): the whole split, or its teacher's seeded subset."
+    """The training set a ZCA-space PDD set was made from (hash checked): the whole split, or its teacher's seeded
+    subset."""
     d = man['zca']['data']; full = get_dataset(dataset, 'train', data_root)
     tj = Path(man.get('teacher', {}).get('path', ''))/'teacher.json'
     seed = load_json(tj).get('seed', 0) if tj.is_file() else 0
     train = train_subset(full, d['n'] if d['n'] < len(full) else None, seed)
     if data_hash(train) != d['hash']: raise UserError(
-        f"the set lives in the ZCA space of {d['n']} training images of {d['name']} that cannot be rebuilt here (teacher "
-        f"folder {tj.parent} missing, or other data): evaluate it in Python with `evaluate_stages(..., train=...)`")
+        f"the set lives in the ZCA space of {d['n']} training images of {d['name']} that cannot be rebuilt here "
+        f"(teacher folder {tj.parent} missing, or other data): evaluate it in Python with `evaluate_stages(..., "
+        "train=...)`")
     return train
 
 def _pdd_args(images, schedule, protocol, preset, student, epochs, epochs_per_stage, init_seed):
-    "The set's manifest and what PDD's protocol makes of delt-evaluate's options; None when the set is not PDD's to take."
+    """The set's manifest and what PDD's protocol makes of delt-evaluate's options; None when the set is not PDD's to
+    take."""
     root, man = set_layout(images)
     if not man or man.get('method') != 'pdd' or protocol == 'soft' or preset: return None
     if protocol is None and man.get('base') not in PDD_PROTOCOL_BASES: return None     # BN matching: the soft protocol

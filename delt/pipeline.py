@@ -4,20 +4,26 @@
 
 # %% ../nbs/12_pipeline.ipynb #b4f563ef
 from __future__ import annotations
-import ast, contextlib, inspect, json, os, platform, re, time
+import ast, contextlib, inspect, json, os, platform, re, shlex, time
 from dataclasses import dataclass, asdict, fields, replace
 from pathlib import Path
 import numpy as np, torch
 from .core import *
+from .cli import *
 from .data import *
+from .data import source_checkout, cache_dir as cache_folder
 from .models import check_arch
-from .squeeze import default_recipe, train_teacher, load_teacher, evaluate
-from .distill import distill, settings
+from .squeeze import default_recipe, train_teacher, load_teacher, evaluate, teacher_folder
+from .distill import distill, settings, teacher_spec
+from .teachers import is_foreign
+from .sets import set_layout, read_set, set_ipc
 from .recover import parse_bytes
-from .evaluate import (EvalConfig, resolve_config, evaluate_set, evaluate_seeds, random_baseline, baseline_key, random_subset,
-                           seeds_for, summarize, load_distilled, set_ipc, tidy_rows, write_report, spaced_subset, PROTOCOL_PRESETS,
+from .evaluate import (EvalConfig, resolve_config, evaluate_set, evaluate_seeds, random_baseline, baseline_key,
+                           random_subset,
+                           seeds_for, summarize, tidy_rows, write_report, spaced_subset, PROTOCOL_PRESETS,
                            protocol_preset, evaluate_in_context, hard_context_config, context_lines, CONTEXT_GROUPS)
-from .evaluate import _pm   # one '± over seeds' formatter (one seed: no '± 0.00')
+from .evaluate import EvalSpec, resolve_eval, run_evaluation, pdd_run_hint, pm_seeds
+from .pdd import evaluate_run
 from .metrics import diversity
 from .viz import class_grid
 from fastcore.script import call_parse
@@ -25,10 +31,10 @@ from typing import Annotated
 
 # %% auto #0
 __all__ = ['SPEED_FIELDS', 'PLACE_FIELDS', 'SYNTH_FIELDS', 'RunConfig', 'result_fields', 'overrides', 'iteration_overrides',
-           'seed_list', 'ConfigError', 'check_config', 'claim_out_dir', 'project_root', 'cache_path', 'load_data',
-           'check_data', 'teacher_recipe', 'teacher_path', 'stage', 'stage_teacher', 'stage_distill', 'eval_config',
-           'student_count', 'stage_evaluate', 'stage_diversity', 'stage_grid', 'hardware', 'run_metrics', 'make_config',
-           'run', 'summary', 'print_summary', 'parse_params', 'delt_run']
+           'seed_list', 'ConfigError', 'check_config', 'claim_out_dir', 'cache_path', 'load_data', 'check_data',
+           'teacher_recipe', 'teacher_path', 'stage', 'stage_teacher', 'stage_distill', 'eval_spec', 'student_count',
+           'stage_evaluate', 'stage_diversity', 'stage_grid', 'hardware', 'run_metrics', 'make_config', 'run',
+           'summary', 'print_summary', 'parse_params', 'delt_run', 'evaluate_any', 'delt_evaluate']
 
 # %% ../nbs/12_pipeline.ipynb #c8728db7
 @dataclass
@@ -64,17 +70,26 @@ class RunConfig:
     seeds: int = 3                  # evaluation seeds: a count (3407, 4663, 2897, …) or a list
     eval_every: int = 10            # test accuracy every this many epochs, and at the end
     random_baseline: bool = True    # a random real subset of the same IPC, trained the same way (cached)
-    eval_preset: str = None         # a method's own protocol (delt | rded | sre2l | dc | dsa | mtt); replaces `protocol`; eval_epochs still sets the epochs
+    # a method's own protocol (delt | rded | sre2l | dc | dsa | mtt); replaces `protocol`; eval_epochs still sets the
+    # epochs
+    eval_preset: str = None
     flip: bool = None               # None: random flips on; False for digits and text
-    context: bool = None            # None/True: the set and random real also with hard labels, and DD-Ranking's scores; False: skip
-    hard_epochs: int = None         # epochs of the hard-label context runs (None: as many optimiser steps as the soft students)
-    full_acc: str = None            # full-data hard-label accuracy (%) for HLR/LRS, or 'train' (once, cached); None: the teacher's when it is the student's architecture
+    # None/True: the set and random real also with hard labels, and DD-Ranking's scores; False: skip
+    context: bool = None
+    # epochs of the hard-label context runs (None: as many optimiser steps as the soft students)
+    hard_epochs: int = None
+    # full-data hard-label accuracy (%) for HLR/LRS, or 'train' (once, cached); None: the teacher's when it is the
+    # student's architecture
+    full_acc: str = None
     ars: bool = None                # True: also train without augmentation, for DD-Ranking's ARS
     # where
     device: str = None              # cpu | cuda (None: cuda if available)
     out_dir: str = 'outputs/distill/run'
-    cache_dir: str = None           # teachers, rankings, baselines, locks (None: $DELT_CACHE, else <checkout>/outputs/cache when out_dir is in the checkout, else ~/.cache/delt)
-    memory_budget: str = None       # memory for recovery, e.g. 8GB: it runs in waves that fit (None: 80% of free memory); not in the run's identity
+    # teachers, rankings, baselines, locks (None: $DELT_CACHE, else <checkout>/outputs/cache when out_dir is in the
+    # checkout, else ~/.cache/delt)
+    cache_dir: str = None
+    # memory for recovery, e.g. 8GB: it runs in waves that fit (None: 80% of free memory); not in the run's identity
+    memory_budget: str = None
 
 # %% ../nbs/12_pipeline.ipynb #01a37bc6
 SPEED_FIELDS = ('memory_budget',)     # how fast and in what memory, not what: like recovery's `PERF_FIELDS`
@@ -90,7 +105,8 @@ def overrides(cfg: RunConfig) -> dict:
     return {k: getattr(cfg, k) for k in SYNTH_FIELDS if getattr(cfg, k) is not None}
 
 def iteration_overrides(method, mi=None, ri=None) -> dict:
-    "MI/RI settings of `method` in a grid whose EarlyLate runs use `mi`/`ri`: constant-iteration presets get MI for both, RDED none."
+    """MI/RI settings of `method` in a grid whose EarlyLate runs use `mi`/`ri`: constant-iteration presets get MI for
+    both, RDED none."""
     from delt.distill import preset
     p = preset(method)
     if mi is None or p['mi'] == 0: return dict(mi=None, ri=None)
@@ -108,7 +124,8 @@ def _msg(e): return e.args[0] if e.args else str(e)
 
 def check_config(cfg: RunConfig) -> RunConfig:
     "Raise `ConfigError` for anything wrong in `cfg` that can be seen without data; returns `cfg`."
-    try: check_options(asdict(cfg), cli=False, zero_ok=('eval_epochs',))       # the values themselves first (ipc=two: a count, not text)
+    # the values themselves first (ipc=two: a count, not text)
+    try: check_options(asdict(cfg), cli=False, zero_ok=('eval_epochs',))
     except UserError as e: raise ConfigError(_msg(e)) from None
     try:
         info = dataset_info(cfg.dataset)
@@ -119,16 +136,28 @@ def check_config(cfg: RunConfig) -> RunConfig:
     def need(ok, msg):
         if not ok: raise ConfigError(msg)
     need(cfg.protocol in ('soft', 'hard'), f"protocol must be 'soft' or 'hard', not {cfg.protocol!r}")
-    need(cfg.eval_preset is None or cfg.eval_preset in PROTOCOL_PRESETS, f'unknown eval_preset {cfg.eval_preset!r}; known: {sorted(PROTOCOL_PRESETS)}')
-    need(isinstance(cfg.eval_epochs, int) and cfg.eval_epochs >= 0, f'eval_epochs must be an integer ≥ 0, not {cfg.eval_epochs!r}')
+    need(cfg.eval_preset is None or cfg.eval_preset in PROTOCOL_PRESETS, f'unknown eval_preset {cfg.eval_preset!r}; '
+                                                                         f'known: {sorted(PROTOCOL_PRESETS)}')
+    need(isinstance(cfg.eval_epochs, int) and cfg.eval_epochs >= 0, 'eval_epochs must be an integer ≥ 0, not '
+                                                                    f'{cfg.eval_epochs!r}')
     need(isinstance(cfg.eval_every, int) and cfg.eval_every >= 1, f'eval_every must be ≥ 1, not {cfg.eval_every!r}')
-    need(len(seed_list(cfg)) >= 1 and len(set(seed_list(cfg))) == len(seed_list(cfg)), f'seeds must be a count ≥ 1 or a list of distinct seeds, not {cfg.seeds!r}')
+    need(len(seed_list(cfg)) >= 1 and len(set(seed_list(cfg))) == len(seed_list(cfg)), 'seeds must be a count ≥ 1 or '
+                                                                                       'a list of distinct seeds, not '
+                                                                                       f'{cfg.seeds!r}')
     for k in ('n_train', 'n_test', 'teacher_epochs', 'teacher_batch_size', 'hard_epochs'):
-        v = getattr(cfg, k); need(v is None or (isinstance(v, int) and v >= 1), f'{k} must be None or an integer ≥ 1, not {v!r}')
-    need(cfg.n_train is None or cfg.n_train >= info.num_classes * cfg.ipc, f'n_train={cfg.n_train} cannot hold {cfg.ipc} images of each of {info.num_classes} classes')
+        v = getattr(cfg, k); need(v is None or (isinstance(v, int) and v >= 1), f'{k} must be None or an integer ≥ 1, '
+                                                                                f'not {v!r}')
+    need(cfg.n_train is None or cfg.n_train >= info.num_classes * cfg.ipc, f'n_train={cfg.n_train} cannot hold '
+                                                                           f'{cfg.ipc} images of each of '
+                                                                           f'{info.num_classes} classes')
     for k in ('teacher_dir', 'set_dir'):
         v = getattr(cfg, k); need(v is None or Path(v).is_dir(), f'{k} {v} is not a directory')
-    need(cfg.teacher_dir is None or (Path(cfg.teacher_dir)/'teacher.json').exists(), f'no teacher in teacher_dir {cfg.teacher_dir} (teacher.json missing): train one with delt-squeeze --out DIR, or leave teacher_dir None to use the cache')
+    need(cfg.teacher_dir is None or (Path(cfg.teacher_dir)/'teacher.json').exists(), 'no teacher in teacher_dir '
+                                                                                     f'{cfg.teacher_dir} (teacher.json '
+                                                                                     'missing): train one with '
+                                                                                     'delt-squeeze --out DIR, or '
+                                                                                     'leave teacher_dir None to use '
+                                                                                     'the cache')
     return cfg
 
 # %% ../nbs/12_pipeline.ipynb #2483c701
@@ -137,30 +166,27 @@ def claim_out_dir(cfg: RunConfig) -> Path:
     out = Path(cfg.out_dir); f = out/'config.json'
     if f.exists():
         try: old = load_json(f)
-        except ValueError: raise ConfigError(f'{f} is not valid JSON: delete it (or the folder) to start the run again') from None
+        except ValueError:
+            raise ConfigError(f'{f} is not valid JSON: delete it (or the folder) to start the run again') from None
         new = result_fields(cfg); old = {k: v for k, v in old.items() if k not in PLACE_FIELDS}
         diff = sorted(k for k in set(new) | set(old) if new.get(k) != old.get(k))
-        if diff: raise ConfigError(f'{out} holds another run (config.json differs in {", ".join(f"{k}: {old.get(k)!r} → {new.get(k)!r}" for k in diff[:5])}): '
-                                   f'choose another out_dir, or delete {out} to start over')
+        if diff: raise ConfigError(f'{out} holds another run (config.json differs in '
+                                   f'{", ".join(f"{k}: {old.get(k)!r} → {new.get(k)!r}" for k in diff[:5])}): choose '
+                                   f'another out_dir, or delete {out} to start over')
     else: save_json(asdict(cfg), f)
     return out
 
 # %% ../nbs/12_pipeline.ipynb #4cfda084
-def project_root() -> Path:
-    "The project folder (holding nbs/ and outputs/): delt's source checkout, else the nearest parent of cwd with nbs/."
-    import delt
-    src = Path(delt.__file__).resolve().parent.parent
-    if (src/'nbs').is_dir(): return src
-    return next((p for p in [Path.cwd(), *Path.cwd().parents] if (p/'nbs').is_dir()), Path.cwd())
-
 def cache_path(cfg: RunConfig) -> Path:
-    "Where teachers, rankings and random baselines are cached: `delt.data.cache_dir` of the run's `cache_dir` and `out_dir`."
+    """Where teachers, rankings and random baselines are cached: `delt.data.cache_dir` of the run's `cache_dir` and
+    `out_dir`."""
     return cache_dir(cfg.cache_dir, cfg.out_dir)
 
 def load_data(cfg: RunConfig):
     "(train, test) of `cfg`: the n_train subset of the training set, the n_test subset of the test set."
     train, test = get_dataset(cfg.dataset, 'train', cfg.data_root), get_dataset(cfg.dataset, 'test', cfg.data_root)
-    if cfg.n_train and cfg.n_train < len(train): train = train.subset(torch.randperm(len(train), generator=torch.Generator().manual_seed(0))[:cfg.n_train])
+    if cfg.n_train and cfg.n_train < len(train):
+        train = train.subset(torch.randperm(len(train), generator=torch.Generator().manual_seed(0))[:cfg.n_train])
     return train, spaced_subset(test, cfg.n_test)
 
 def check_data(cfg: RunConfig, train):
@@ -170,12 +196,10 @@ def check_data(cfg: RunConfig, train):
     need = cfg.ipc * s['mosaic'] ** 2 if s['init'] not in ('noise',) else cfg.ipc
     counts = torch.bincount(torch.as_tensor(train.y), minlength=len(train.classes))
     short = [train.classes[c] for c in range(len(train.classes)) if counts[c] < need]
-    if short: raise ConfigError(f'classes {short[:3]} have fewer than {need} training images (IPC {cfg.ipc}, mosaic {s["mosaic"]}): '
-                                f'lower the IPC or raise n_train')
+    if short: raise ConfigError(f'classes {short[:3]} have fewer than {need} training images (IPC {cfg.ipc}, mosaic '
+                                f'{s["mosaic"]}): lower the IPC or raise n_train')
 
 # %% ../nbs/12_pipeline.ipynb #0d49656a
-def _safe(s): return re.sub(r'[^A-Za-z0-9._-]+', '-', str(s)).strip('-')
-
 def teacher_recipe(cfg: RunConfig):
     "The teacher's training recipe: the dataset's, with `teacher_epochs` and `teacher_batch_size`."
     return default_recipe(cfg.dataset, epochs=cfg.teacher_epochs, batch_size=cfg.teacher_batch_size)
@@ -185,21 +209,25 @@ def teacher_path(cfg: RunConfig) -> Path:
     if cfg.teacher_dir: return Path(cfg.teacher_dir)
     r = teacher_recipe(cfg)
     key = fingerprint(dict(dataset=cfg.dataset, arch=cfg.teacher_arch, recipe=asdict(r), n_train=cfg.n_train, seed=0))
-    return cache_path(cfg)/'teachers'/_safe(f"{cfg.dataset}_{cfg.teacher_arch}_e{r.epochs}_n{cfg.n_train or 'all'}_{key[:8]}")
+    name = f"{cfg.dataset}_{cfg.teacher_arch}_e{r.epochs}_n{cfg.n_train or 'all'}_{key[:8]}"
+    return cache_path(cfg)/'teachers'/safe_name(name)
 
 # file_lock (delt.data): the lock beside a cache entry, removed after use
 
 # %% ../nbs/12_pipeline.ipynb #093e337e
 def stage(out, name, artefacts, fn, progress=True, total=1):
-    "Run `fn` (returning a dict of facts) unless all `artefacts` exist; its wall time and facts go to out/stages.json. `progress='stages'`: one bar."
+    """Run `fn` (returning a dict of facts) unless all `artefacts` exist; its wall time and facts go to out/stages.json.
+    `progress='stages'`: one bar."""
     f = Path(out)/'stages.json'; st = load_json(f) if f.exists() else {}
     artefacts = [artefacts] if isinstance(artefacts, (str, Path)) else artefacts
     bars = progress == 'stages'
     if all(Path(a).exists() for a in artefacts):
         if progress is True: print(f'{name}: done ({artefacts[0]})')
-        if bars: tqdm(total=1, initial=1, desc=f'{name:<9} (done before)', leave=True, bar_format='{desc:<28} {bar:30} {elapsed}').close()
+        if bars: tqdm(total=1, initial=1, desc=f'{name:<9} (done before)', leave=True,
+                      bar_format='{desc:<28} {bar:30} {elapsed}').close()
         return st.setdefault(name, dict(seconds=0.0, cached=True))
-    bar = tqdm(total=total, desc=name, leave=True, disable=not bars, bar_format='{desc:<28} {bar:30} {n_fmt}/{total_fmt} {elapsed}')
+    bar = tqdm(total=total, desc=name, leave=True, disable=not bars, bar_format='{desc:<28} {bar:30} '
+                                                                                '{n_fmt}/{total_fmt} {elapsed}')
     t0 = time.time()
     try: facts = (fn(bar) if inspect.signature(fn).parameters else fn()) or {}
     finally: bar.n = bar.total; bar.refresh(); bar.close()
@@ -216,54 +244,67 @@ def stage_teacher(cfg: RunConfig, train, test, out, device, progress=True) -> di
     else:
         with file_lock(d.parent/f'.{d.name}.lock'):
             cached = (d/'teacher.json').exists()
-            _, meta = train_teacher(train, test, cfg.teacher_arch, teacher_recipe(cfg), d, seed=0, device=device, progress=progress)
-    save_json(dict(path=str(d), sha256=meta['sha256'], arch=meta['arch'], test_acc=meta.get('test_acc'), cached=cached), Path(out)/'teacher.json')
+            _, meta = train_teacher(train, test, cfg.teacher_arch, teacher_recipe(cfg), d, seed=0, device=device,
+                                    progress=progress)
+    save_json(dict(path=str(d), sha256=meta['sha256'], arch=meta['arch'], test_acc=meta.get('test_acc'), cached=cached),
+              Path(out)/'teacher.json')
     return dict(cached=cached)
 
 # %% ../nbs/12_pipeline.ipynb #8500abb9
 def stage_distill(cfg: RunConfig, train, out, device, progress=True) -> dict:
     "Distil the run's set into out/set."
-    man = distill(train, teacher_path(cfg), cfg.method, cfg.ipc, Path(out)/'set', seed=cfg.distill_seed, progress=progress, cache=cache_path(cfg),
+    man = distill(train, teacher_path(cfg), cfg.method, cfg.ipc, Path(out)/'set', seed=cfg.distill_seed,
+                  progress=progress, cache=cache_path(cfg),
                   device=device, memory_budget=cfg.memory_budget, **overrides(cfg))
     return dict(image_iterations=man['image_iterations'], synthesis_seconds=man['wall_seconds'])
 
 # %% ../nbs/12_pipeline.ipynb #870440fe
 _SUMMARY = [f'acc_{a}{b}' for a in ('final', 'best') for b in ('', '_mean', '_std')]
 _ACC_KEYS = [p + k for p in ('', 'random_') for k in _SUMMARY]
-_CONTEXT_KEYS = [p + k for p in CONTEXT_GROUPS for k in _SUMMARY] + ['full_hard_acc', 'full_hard_acc_source', 'hard_config', 'dd_ranking', 'diagnostics']
+_CONTEXT_KEYS = ([p + k for p in CONTEXT_GROUPS for k in _SUMMARY]
+                 + ['full_hard_acc', 'full_hard_acc_source', 'hard_config', 'dd_ranking', 'diagnostics'])
 
-def eval_config(cfg: RunConfig, info, ipc, n_images, manifest=None) -> EvalConfig:
-    "The resolved post-training config of run `cfg` on a set of `ipc` per class (its preset or protocol, flips, the set's learned lr)."
-    epochs = max(cfg.eval_epochs, 1)
-    base = protocol_preset(cfg.eval_preset, info, epochs=epochs) if cfg.eval_preset else EvalConfig(protocol=cfg.protocol, epochs=epochs)
-    lr = float(manifest['learned_lr']) if base.protocol == 'hard' and (manifest or {}).get('learned_lr') else None
-    return resolve_config(replace(base, eval_every=cfg.eval_every, flip=cfg.flip is not False and base.flip, lr=lr),
-                          cfg.student_arch, ipc, info.num_classes, n_images, info.name)
+def eval_spec(cfg: RunConfig, set_dir=None, out=None) -> EvalSpec:
+    "The `EvalSpec` of run `cfg`'s evaluate stage (`delt.evaluate.resolve_eval` derives preset, flips, learned lr)."
+    return EvalSpec(dataset=cfg.dataset, teacher=str(teacher_path(cfg)),
+                    images=set_dir if set_dir is None else str(set_dir),
+                    student=cfg.student_arch, epochs=max(cfg.eval_epochs, 1), seeds=cfg.seeds,
+                    out=str(Path(out or cfg.out_dir)/'eval'), protocol=None if cfg.eval_preset else cfg.protocol,
+                    random=cfg.random_baseline, eval_every=cfg.eval_every, n_test=cfg.n_test,
+                    cache=str(cache_path(cfg)/'baselines'), data_root=cfg.data_root, device=cfg.device,
+                    preset=cfg.eval_preset,
+                    flip=cfg.flip is not False, context=cfg.context is not False, hard_epochs=cfg.hard_epochs,
+                    full_acc=cfg.full_acc, ars=bool(cfg.ars))
 
 def student_count(cfg: RunConfig) -> int:
     "How many students the evaluate stage trains (seeds × the set, random real and their context groups)."
-    hard = (cfg.eval_preset and PROTOCOL_PRESETS[cfg.eval_preset]['protocol'] == 'hard') or (not cfg.eval_preset and cfg.protocol == 'hard')
+    hard = ((cfg.eval_preset and PROTOCOL_PRESETS[cfg.eval_preset]['protocol'] == 'hard')
+            or (not cfg.eval_preset and cfg.protocol == 'hard'))
     groups = 1 + bool(cfg.random_baseline)
-    return len(seed_list(cfg)) * groups * (1 + (cfg.context is not False and not hard) + bool(cfg.ars)) if cfg.eval_epochs > 0 else 0
+    return (len(seed_list(cfg)) * groups * (1 + (cfg.context is not False and not hard) + bool(cfg.ars))
+            if cfg.eval_epochs > 0 else 0)
 
 def stage_evaluate(cfg: RunConfig, train, test, set_dir, out, device, progress=True, on_seed=None) -> dict:
     "Students on the set and on the random baseline, with their hard-label context, and the teacher; writes out/eval/."
-    out = Path(out)/'eval'; seeds = seed_list(cfg)
+    spec = eval_spec(cfg, set_dir, out); out = Path(spec.out)
     teacher, tmeta = load_teacher(teacher_path(cfg), train.classes, device=device)
-    data, man = load_distilled(set_dir, train.info, train.classes); ipc = set_ipc(data)
-    ecfg = eval_config(cfg, train.info, ipc, len(data), man)
+    data, man = read_set(set_dir, train.info, train.classes); ipc = set_ipc(data)
+    p = resolve_eval(spec, data, man); ecfg, seeds = p.cfg, p.seeds
     i = train.info
-    m = dict(student=cfg.student_arch, protocol=ecfg.protocol, epochs=cfg.eval_epochs, seeds=seeds, ipc=ipc, n_images=len(data),
-             n_test=len(test), config=asdict(ecfg), data=dict(name=i.name, size=i.size, channels=i.channels, mean=list(i.mean), std=list(i.std),
-             num_classes=i.num_classes, streamed=not isinstance(train, ImageTensors), test_view=i.test_view or None), **dict.fromkeys(_ACC_KEYS + _CONTEXT_KEYS))
+    m = dict(student=cfg.student_arch, protocol=ecfg.protocol, epochs=cfg.eval_epochs, seeds=seeds, ipc=ipc,
+             n_images=len(data), n_test=len(test), config=asdict(ecfg),
+             data=dict(name=i.name, size=i.size, channels=i.channels, mean=list(i.mean), std=list(i.std),
+             num_classes=i.num_classes, streamed=not isinstance(train, ImageTensors), test_view=i.test_view or None),
+             **dict.fromkeys(_ACC_KEYS + _CONTEXT_KEYS))
     m['teacher_acc'] = evaluate(teacher, test, device=device); rows = []
-    hc = hard_context_config(ecfg, cfg.student_arch, ipc, len(train.classes), len(data), train.info.name, cfg.hard_epochs)
     if cfg.eval_epochs > 0:
-        ctx, rows = evaluate_in_context(data, train, test, ecfg, cfg.student_arch, seeds, teacher, tmeta, out, cache_path(cfg)/'baselines',
-                                        device, progress, random=cfg.random_baseline, context=cfg.context is not False, hard_cfg=hc, ars=bool(cfg.ars),
-                                        full_acc=cfg.full_acc, teacher_acc=m['teacher_acc'], on_seed=on_seed)
+        ctx, rows = evaluate_in_context(data, train, test, ecfg, spec.student, seeds, teacher, tmeta, out, spec.cache,
+                                        device, progress, random=spec.random, context=spec.context, hard_cfg=p.hard,
+                                        ars=spec.ars, full_acc=spec.full_acc, teacher_acc=m['teacher_acc'],
+                                        on_seed=on_seed)
         m.update(ctx)
-    if rows: write_report(out, m, rows, m['teacher_acc'], f'{cfg.dataset}, {cfg.student_arch}, IPC {ipc}, {ecfg.protocol}')
+    if rows: write_report(out, m, rows, m['teacher_acc'], f'{cfg.dataset}, {cfg.student_arch}, IPC {ipc}, '
+                                                          f'{ecfg.protocol}')
     else: save_json(m, out/'metrics.json')
     return {}
 
@@ -271,7 +312,7 @@ def stage_evaluate(cfg: RunConfig, train, test, set_dir, out, device, progress=T
 def stage_diversity(cfg: RunConfig, train, set_dir, out, device) -> dict:
     "Intra-class diversity of the set and of a random real subset of its IPC; writes out/diversity.json."
     teacher, _ = load_teacher(teacher_path(cfg), train.classes, device=device)
-    data, _ = load_distilled(set_dir, train.info, train.classes)
+    data, _ = read_set(set_dir, train.info, train.classes)
     rnd = random_subset(train, set_ipc(data), seed_list(cfg)[0])
     d = {name: diversity(teacher, normalize(s.x, s.info), s.y) for name, s in (('set', data), ('random', rnd))}
     save_json(d, Path(out)/'diversity.json')
@@ -295,7 +336,8 @@ def hardware(device) -> dict:
     "What a run ran on: CPU model, cores available, torch threads, the device (and the GPU's name)."
     device = torch.device(device)
     cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
-    h = dict(cpu=_cpu_name(), cores=cores, torch_threads=torch.get_num_threads(), device=device.type, platform=platform.platform())
+    h = dict(cpu=_cpu_name(), cores=cores, torch_threads=torch.get_num_threads(), device=device.type,
+             platform=platform.platform())
     if device.type == 'cuda': h['gpu'] = torch.cuda.get_device_name(device)
     return h
 
@@ -306,18 +348,23 @@ def run_metrics(cfg: RunConfig, out, set_dir, teacher_meta) -> dict:
     ev, div, st = load_json(out/'eval'/'metrics.json'), load_json(out/'diversity.json'), load_json(out/'stages.json')
     spent, const = man.get('image_iterations'), man.get('constant_mi_image_iterations')
     return dict(kind='delt-run', run=out.name, dataset=cfg.dataset, method=man.get('method', cfg.method), ipc=ev['ipc'],
-                n_images=ev['n_images'], teacher_arch=teacher_meta.get('arch', cfg.teacher_arch), student_arch=cfg.student_arch,
-                protocol=ev.get('protocol', cfg.protocol), eval_epochs=cfg.eval_epochs, seeds=ev['seeds'], n_test=ev['n_test'],
+                n_images=ev['n_images'], teacher_arch=teacher_meta.get('arch', cfg.teacher_arch),
+                student_arch=cfg.student_arch,
+                protocol=ev.get('protocol', cfg.protocol), eval_epochs=cfg.eval_epochs, seeds=ev['seeds'],
+                n_test=ev['n_test'],
                 **{k: ev.get(k) for k in _ACC_KEYS + _CONTEXT_KEYS}, teacher_acc=ev['teacher_acc'], data=ev.get('data'),
                 diversity=div['set']['mean'], random_diversity=div['random']['mean'],
                 diversity_per_class=div['set']['per_class'], random_diversity_per_class=div['random']['per_class'],
-                image_iterations=spent, constant_mi_image_iterations=const, image_iterations_ratio=spent / const if const else None,
+                image_iterations=spent, constant_mi_image_iterations=const,
+                image_iterations_ratio=spent / const if const else None,
                 synthesis_seconds=man.get('wall_seconds'), settings=man.get('settings'),
                 stages=st, wall_seconds=round(sum(s['seconds'] for s in st.values()), 3),
-                teacher=dict(path=str(teacher_path(cfg)), test_acc_at_training=teacher_meta.get('test_acc'), epochs=teacher_meta.get('recipe', {}).get('epochs'),
+                teacher=dict(path=str(teacher_path(cfg)), test_acc_at_training=teacher_meta.get('test_acc'),
+                             epochs=teacher_meta.get('recipe', {}).get('epochs'),
                              n_train=teacher_meta.get('n_train'), train_seconds=teacher_meta.get('train_seconds')),
                 paths=dict(out=str(out), set=str(set_dir), grid=str(out/'images.png'), eval=str(out/'eval')),
-                eval_config=ev['config'], config=asdict(cfg), hardware=hardware(cfg.device or default_device()), versions=package_versions())
+                eval_config=ev['config'], config=asdict(cfg), hardware=hardware(cfg.device or default_device()),
+                versions=package_versions())
 
 # %% ../nbs/12_pipeline.ipynb #32d048ae
 def make_config(cfg) -> RunConfig:
@@ -332,22 +379,28 @@ def make_config(cfg) -> RunConfig:
     return RunConfig(**cfg)
 
 def run(cfg, progress=True) -> dict:
-    "Run `cfg` (a `RunConfig` or a dict of its fields) end to end, skipping finished stages; returns its metrics. `progress`: True (every bar), 'stages' (one bar per stage), False."
+    """Run `cfg` (a `RunConfig` or a dict of its fields) end to end, skipping finished stages; returns its metrics.
+    `progress`: True (every bar), 'stages' (one bar per stage), False."""
     cfg = check_config(make_config(cfg))
     out = claim_out_dir(cfg)
     if (out/'metrics.json').exists(): return load_json(out/'metrics.json')
     device = torch.device(cfg.device) if cfg.device else default_device()
     try: train, test = load_data(cfg)
-    except (KeyError, FileNotFoundError, NotADirectoryError, ValueError) as e: raise ConfigError(one_line(e)) from None   # data not there
+    # data not there
+    except (KeyError, FileNotFoundError, NotADirectoryError, ValueError) as e: raise ConfigError(one_line(e)) from None
     check_data(cfg, train)
-    inner = progress is True                                           # the stages' own bars (epochs, seeds) only with progress=True
+    inner = progress is True                              # the stages' own bars (epochs, seeds) only with progress=True
     set_dir = Path(cfg.set_dir) if cfg.set_dir else out/'set'
-    stage(out, 'teacher', [out/'teacher.json', teacher_path(cfg)/'teacher.json'], lambda: stage_teacher(cfg, train, test, out, device, inner), progress)
-    if cfg.set_dir is None: stage(out, 'distill', set_dir/'manifest.json', lambda: stage_distill(cfg, train, out, device, inner), progress)
-    stage(out, 'evaluate', out/'eval'/'metrics.json', lambda bar: stage_evaluate(cfg, train, test, set_dir, out, device, inner,
+    stage(out, 'teacher', [out/'teacher.json', teacher_path(cfg)/'teacher.json'],
+          lambda: stage_teacher(cfg, train, test, out, device, inner), progress)
+    if cfg.set_dir is None:
+        stage(out, 'distill', set_dir/'manifest.json', lambda: stage_distill(cfg, train, out, device, inner), progress)
+    stage(out, 'evaluate', out/'eval'/'metrics.json',
+          lambda bar: stage_evaluate(cfg, train, test, set_dir, out, device, inner,
           on_seed=lambda group, seed: bar.update(1)), progress, total=max(student_count(cfg), 1))
     stage(out, 'diversity', out/'diversity.json', lambda: stage_diversity(cfg, train, set_dir, out, device), progress)
-    if (set_dir/'manifest.json').exists(): stage(out, 'grid', out/'images.png', lambda: stage_grid(set_dir, out), progress)
+    if (set_dir/'manifest.json').exists():
+        stage(out, 'grid', out/'images.png', lambda: stage_grid(set_dir, out), progress)
     m = run_metrics(cfg, out, set_dir, load_json(teacher_path(cfg)/'teacher.json'))
     save_json(m, out/'metrics.json')
     return m
@@ -356,17 +409,21 @@ def run(cfg, progress=True) -> dict:
 def summary(m) -> str:
     "A few lines saying where a run's outputs are and what it measured."
     t = 'n/a' if m.get('teacher_acc') is None else f"{m['teacher_acc']:.2f} %"
-    st = ', '.join(f"{k} {v['seconds']:.0f} s" + (' (cached)' if v.get('cached') else '') for k, v in m['stages'].items())
+    st = ', '.join(f"{k} {v['seconds']:.0f} s" + (' (cached)' if v.get('cached') else '')
+                   for k, v in m['stages'].items())
     return '\n'.join([
-        f"{m['method']} on {m['dataset']}, IPC {m['ipc']} ({m['n_images']} images); student {m['student_arch']}, {m['protocol']} "
-        f"protocol, {m['eval_epochs']} epochs, {len(m['seeds'])} seed{'s' * (len(m['seeds']) != 1)}, {m['n_test']} test images",
-        f"  distilled set : final {_pm(m, 'acc_final')} (best {_pm(m, 'acc_best')})",
-        f"  random real   : final {_pm(m, 'random_acc_final')} (best {_pm(m, 'random_acc_best')})",
+        f"{m['method']} on {m['dataset']}, IPC {m['ipc']} ({m['n_images']} images); student {m['student_arch']}, "
+        f"{m['protocol']} protocol, {m['eval_epochs']} epochs, {len(m['seeds'])} seed{'s' * (len(m['seeds']) != 1)}, "
+        f"{m['n_test']} test images",
+        f"  distilled set : final {pm_seeds(m, 'acc_final')} (best {pm_seeds(m, 'acc_best')})",
+        f"  random real   : final {pm_seeds(m, 'random_acc_final')} (best {pm_seeds(m, 'random_acc_best')})",
         f"  teacher       : {t} ({m['teacher_arch']})",
         *(context_lines(m) if m.get('dd_ranking') else []),
-        f"  diversity     : {m['diversity']:.4f} (random real {m['random_diversity']:.4f}; mean cosine to the class centroid, lower = more diverse)",
+        f"  diversity     : {m['diversity']:.4f} (random real {m['random_diversity']:.4f}; mean cosine to the class "
+        "centroid, lower = more diverse)",
         f"  image-iter.   : {m['image_iterations']} (constant MI: {m['constant_mi_image_iterations']})",
-        f"  wall time     : {m['wall_seconds']:.0f} s ({st}) on {m['hardware']['device']}, {m['hardware']['cores']} cores, {m['hardware']['torch_threads']} torch threads",
+        f"  wall time     : {m['wall_seconds']:.0f} s ({st}) on {m['hardware']['device']}, {m['hardware']['cores']} "
+        f"cores, {m['hardware']['torch_threads']} torch threads",
         f"  image grid    : {m['paths']['grid']}",
         f"  outputs       : {m['paths']['out']}"])
 
@@ -375,19 +432,29 @@ def print_summary(out_dir):
     print(summary(load_json(Path(out_dir)/'metrics.json')))
 
 # %% ../nbs/12_pipeline.ipynb #fe1e0e47
-def parse_params(params) -> dict:
-    "`key=value …` (values as Python literals, else strings) → dict; a malformed item is a `ConfigError`."
+def _literal(v):
+    "`v` as a Python literal; a list or tuple whose quotes the shell ate (`[delt,rded]`) gets bare words as strings."
+    try: return ast.literal_eval(v)
+    except (ValueError, SyntaxError): pass
+    if v[:1] not in '[(': return v
+    bare = lambda m: m[0] if m[0] in ('None', 'True', 'False') else repr(m[0])
+    try: return ast.literal_eval(re.sub(r"(?<![\w.'\"])[A-Za-z_][\w./-]*", bare, v))
+    except (ValueError, SyntaxError):
+        raise ConfigError(f'cannot read {v!r} as a list: write it like [delt,rded] or "[\'delt\', \'rded\']"') from None
+
+def parse_params(s) -> dict:
+    "`key=value` words (shell quoting) → dict, each value a Python literal if it parses as one, else the string."
     out = {}
-    for item in (params or '').split():
-        k, eq, v = item.partition('=')
-        if not eq or not k: raise ConfigError(f'settings are key=value items, got {item!r}')
-        try: out[k] = ast.literal_eval(v)
-        except (ValueError, SyntaxError): out[k] = v
+    for w in shlex.split(s or ''):
+        k, eq, v = w.partition('=')
+        if not eq or not k.isidentifier(): raise ConfigError(f'parameters are key=value words, got {w!r}')
+        out[k] = _literal(v)
     return out
 
 def _params_help():
-    return ('RunConfig settings as "key=value key=value", values as Python literals (e.g. "ipc=10 eval_epochs=60 seeds=2"); '
-            'the settings: ' + ', '.join(f.name for f in fields(RunConfig)))
+    return (
+        'RunConfig settings as "key=value key=value", values as Python literals '
+        '(e.g. "ipc=10 eval_epochs=60 seeds=2"); the settings: ' + ', '.join(f.name for f in fields(RunConfig)))
 
 _PROG = module_prog('pipeline')       # --help and errors say `python -m delt.pipeline`, as typed
 
@@ -403,11 +470,107 @@ def delt_run(params:Annotated[str, {'help': _params_help()}]='',
         set_output(bars=not (no_progress or quiet or progress == 'none'), notes=not quiet)
         kw = parse_params(params)
         if out: kw['out_dir'] = check_out(out)                             # named as typed: --out
-        if progress not in ('stages', 'all', 'none'): raise ConfigError(f"--progress must be stages or all, not {progress!r}")
-        if progress == 'none': note('python -m delt.pipeline', '--progress none is deprecated: use --no-progress'); no_progress = True
+        if progress not in ('stages', 'all', 'none'): raise ConfigError("--progress must be stages or all, not "
+                                                                        f"{progress!r}")
+        if progress == 'none':
+            note('python -m delt.pipeline', '--progress none is deprecated: use --no-progress'); no_progress = True
         cfg = check_config(make_config(kw))
         f = Path(cfg.out_dir)/'config.json'
-        if overwrite and f.exists() and {k: v for k, v in load_json(f).items() if k not in PLACE_FIELDS} != result_fields(cfg):
+        if (overwrite and f.exists()
+            and {k: v for k, v in load_json(f).items() if k not in PLACE_FIELDS} != result_fields(cfg)):
             import shutil; shutil.rmtree(cfg.out_dir)                            # another run: replaced, as asked
         m = run(cfg, progress=False if no_progress or quiet else {'stages': 'stages', 'all': True}[progress])
     print(summary(m))
+
+# %% ../nbs/12_pipeline.ipynb #b91f1ee5
+def evaluate_any(spec: EvalSpec, *, progress=True, on_seed=None) -> dict:
+    "Evaluate `spec`: a delt-pdd set with a `schedule` by `delt.pdd.evaluate_run`, any other set by `run_evaluation`."
+    if spec.schedule and spec.images and (set_layout(spec.images)[1] or {}).get('method') == 'pdd':
+        m = evaluate_run(**asdict(spec), progress=progress)
+        if m is not None: return m
+    return run_evaluation(spec, progress=progress, on_seed=on_seed)
+
+_EVAL_OUT = ('metrics.json', 'results.csv', 'accuracy.png', 'runs.json', 'runs_hard.json', 'runs_noaug.json')
+
+@call_parse
+# a dataset name (aliases such as fashion-mnist), or folder:<path>[@size] (no @size: the files' size)
+def delt_evaluate(dataset:str='fashion_mnist',
+                  # the teacher: a folder (delt-squeeze --out DIR, a make demo run folder), torchvision:NAME, timm:NAME
+                  # or FILE.pth@ARCH; needed by the soft protocol
+                  teacher:str=None,
+                  # the architecture of a --teacher FILE.pth (a state_dict, bare or under 'model')
+                  teacher_arch:str=None,
+                  # the teacher's class order (a file, one per line, or a,b,c) when it is not the dataset's
+                  classes:str=None,
+                  # the set: DIR with images/ + manifest.json, or DIR/<class>/*.png; a delt-pdd run: its last stage_P;
+                  # required
+                  images:str=None,
+                  # the students' architecture (convnetD[_in][_dc], a timm or torchvision name)
+                  student_arch:str='convnet3',
+                  eval_epochs:int=None,          # training epochs of each student (default: the preset's; 300)
+                  seeds:int=3,                   # how many seeds (3407, 4663, 2897, then 3897, …)
+                  # the report's folder: metrics.json, results.csv, accuracy.png, runs*.json (finished seeds)
+                  out:str='outputs/evaluate',
+                  protocol:str=None,         # soft (teacher KD; the default) | hard (cross-entropy on the set's labels)
+                  random:negated('no random-real baseline (default: trained beside the set)')=True,
+                  mix:str=None,                  # soft: cutmix (T 20; the default) | mixup (T 4) | none
+                  lr:float=None,   # learning rate (default: the protocol's; hard: the manifest's learned_lr, else 0.01)
+                  batch_size:int=None,           # images per step (default: the batch-size rule; hard 256)
+                  lr_schedule:str=None,          # half_cosine | cosine | step | constant (default: the protocol's)
+                  temperature:float=None,        # KD temperature (default: the mix's; cutmix 20, mixup 4)
+                  augment:str=None,              # hard protocol: dsa | flip_crop | none (default: dsa)
+                  # test accuracy every this many epochs, and at the end (best epoch at that resolution)
+                  eval_every:int=10,
+                  n_test:int=None,               # test on this many test images, evenly spaced (default: all)
+                  # progressive | union | sequential: train over the stages of a delt-pdd set (default: the whole set)
+                  schedule:str=None,
+                  # with --schedule: epochs of every stage (default: --eval-epochs split evenly)
+                  epochs_per_stage:int=None,
+                  # cache folder; baselines go to <cache-dir>/baselines (default: $DELT_CACHE, else outputs/cache when
+                  # --out is in the checkout, else ~/.cache/delt)
+                  cache_dir:str=None,
+                  data_root:str=None,          # where datasets live (default: $DELT_DATA, then each loader's fallbacks)
+                  device:str=None,               # cpu | cuda | cuda:N (default: cuda if available)
+                  # a method's own protocol: delt | rded | sre2l | dc | dsa | mtt (default: none; a PDD set: its base's)
+                  eval_preset:str=None,
+                  flip:negated('no random flips (digits, text) (default: flips on)')=True,
+                  context:negated('no hard-label runs and no DD-Ranking scores (default: both)')=True,
+                  # epochs of the hard-label context runs (default: as many optimiser steps as the soft students make)
+                  hard_epochs:int=None,
+                  # full-data hard-label accuracy in % for HLR/LRS, or 'train' (train it once, cached) (default: the
+                  # teacher's when it is the student's architecture)
+                  full_acc:str=None,
+                  ars:bool=False,                # also train without augmentation, for DD-Ranking's ARS
+                  # every seed's student starts from the weights made under this seed (default: each its own; MTT/PDD
+                  # evaluation)
+                  init_seed:int=None,
+                  # replace the report and finished seeds of another evaluation already in --out (otherwise refused)
+                  overwrite:bool=False,
+                  progress:negated('no progress bars (default: shown)')=True,
+                  quiet:bool=False,              # no progress bars and no notes; errors and the result still print
+                  # old spellings, one release
+                  student:old(str)=None, epochs:old(int)=None, preset:old(str)=None, cache:old(str)=None):
+    """Train students on a distilled set over seeds, next to a random-real baseline, hard-label context and the teacher;
+    write the report."""
+    v = dict(locals())
+    with cli_errors(delt_evaluate, 'delt-evaluate', kinds=USER_MISTAKES):
+        v = take_renamed(v, 'delt-evaluate', dict(student_arch='convnet3'), quiet)
+        check_options(v); pdd_run_hint(images)
+        if images is None: raise UserError('--images DIR is required: the set to evaluate (a delt-distill --out, or '
+                                           'any DIR/<class>/*.png)')
+        if cache and not quiet: note('delt-evaluate', '--cache (the baselines folder) is deprecated: use --cache-dir '
+                                                      '(baselines go to <cache-dir>/baselines)')
+        baselines = Path(cache) if cache else cache_folder(v['cache_dir'], out)/'baselines'
+        if teacher is not None:
+            teacher = teacher_spec(teacher, teacher_arch) if is_foreign(teacher) else str(teacher_folder(teacher))
+        if overwrite:
+            for f in _EVAL_OUT: (Path(out)/f).unlink(missing_ok=True)
+        spec = EvalSpec(dataset=dataset, teacher=teacher, images=images, student=v['student_arch'],
+                        epochs=v['eval_epochs'], seeds=seeds, out=out, protocol=protocol, random=random, mix=mix, lr=lr,
+                        batch_size=batch_size, lr_schedule=lr_schedule, temperature=temperature, augment=augment,
+                        eval_every=eval_every, n_test=n_test, schedule=schedule, epochs_per_stage=epochs_per_stage,
+                        cache=str(baselines), data_root=data_root, device=device, preset=v['eval_preset'], flip=flip,
+                        context=context, hard_epochs=hard_epochs, full_acc=full_acc, ars=ars, init_seed=init_seed,
+                        classes=classes)
+    with cli_errors(delt_evaluate, 'delt-evaluate'):
+        return evaluate_any(spec, progress=progress and not quiet)

@@ -29,7 +29,8 @@ def check_iterations(mi, ri):
     if mi == 0: return
     if ri is None or ri <= 0 or mi < 0: raise ValueError(f'need MI > 0 and RI > 0, got MI={mi}, RI={ri}')
     if ri > mi: raise ValueError(f'RI ({ri}) > MI ({mi}): round iterations cannot exceed the maximum iterations')
-    if mi % ri: raise ValueError(f'MI ({mi}) is not a multiple of RI ({ri}): rounds would not line up; e.g. MI={mi - mi % ri or ri}')
+    if mi % ri: raise ValueError(f'MI ({mi}) is not a multiple of RI ({ri}): rounds would not line up; e.g. '
+                                 f'MI={mi - mi % ri or ri}')
 
 def round_counts(ipc, rounds):
     "New images per round (empty rounds dropped)."
@@ -57,7 +58,8 @@ def check_layout(layout, batch_size):
         raise ValueError(f'batch size must be an integer ≥ 1, got {batch_size!r}')
 
 def batch_layout(k, n, layout='class_major', batch_size=100):
-    "Batches of a `k`-class × `n`-image set as lists of flat positions c·n + j (class c, its j-th image in ranking order)."
+    """Batches of a `k`-class × `n`-image set as lists of flat positions c·n + j (class c, its j-th image in ranking
+    order)."""
     check_layout(layout, batch_size)
     if layout == 'class': return [list(range(c * n, (c + 1) * n)) for c in range(k)]
     if layout == 'class_major': return [list(range(i, min(k * n, i + batch_size))) for i in range(0, k * n, batch_size)]
@@ -90,8 +92,8 @@ class BNInputs:
     "Forward hooks that keep the input of every BatchNorm layer of `model`."
     def __init__(self, model):
         self.bns = bn_layers(model)
-        if not self.bns: raise ValueError(f'{type(model).__name__} has no BatchNorm layers: BN-statistics matching needs a '
-                                          f'teacher with batch norm (e.g. convnet3, resnet18, not convnet3_in)')
+        if not self.bns: raise ValueError(f'{type(model).__name__} has no BatchNorm layers: BN-statistics matching '
+                                          'needs a teacher with batch norm (e.g. convnet3, resnet18, not convnet3_in)')
         self.inputs = [None] * len(self.bns)
         self.handles = [m.register_forward_hook(self._hook(i)) for i, m in enumerate(self.bns)]
     def _hook(self, i):
@@ -110,17 +112,20 @@ def batch_stats(fs, segs, nb):
     fs = [f.float().reshape(len(f), f.shape[1], -1) for f in fs]
     seg = torch.cat(segs); n = torch.bincount(seg, minlength=nb).to(fs[0].dtype)[:, None] * fs[0].shape[2]
     mu = segment_sum(torch.cat([f.sum(2) for f in fs]), seg, nb) / n
-    sq = [((f - mu.detach()[s][:, :, None]) ** 2).sum(2) for f, s in zip(fs, segs)]   # about the (constant) mean: exact gradient
+    # about the (constant) mean: exact gradient
+    sq = [((f - mu.detach()[s][:, :, None]) ** 2).sum(2) for f, s in zip(fs, segs)]
     return mu, segment_sum(torch.cat(sq), seg, nb) / n
 
 def batch_losses(teacher, hooks, xs, segs, labels, nb, first_bn_mul=10.):
-    "Cross-entropy and BN loss of each of `nb` batches whose images come in forward passes `xs` (rows of batches `segs`)."
+    """Cross-entropy and BN loss of each of `nb` batches whose images come in forward passes `xs` (rows of batches
+    `segs`)."""
     logits, feats = [], [[] for _ in hooks.bns]
     for x in xs:
         logits.append(teacher(x).float())
         for l, f in enumerate(hooks.inputs): feats[l].append(f)
     seg = torch.cat(segs)
-    ce = segment_sum(F.cross_entropy(torch.cat(logits), labels, reduction='none'), seg, nb) / torch.bincount(seg, minlength=nb)
+    ce = segment_sum(F.cross_entropy(torch.cat(logits), labels, reduction='none'), seg,
+                     nb) / torch.bincount(seg, minlength=nb)
     bn = torch.zeros(nb, device=ce.device)
     for l, (m, fs) in enumerate(zip(hooks.bns, feats)):
         mu, var = batch_stats(fs, segs, nb)
@@ -151,7 +156,8 @@ def sample_batch_aug(cfg, size, b, it, t, total):
     scale = (min_crop_at(t, total, cfg.milestone, cfg.curriculum, cfg.min_crop), 1.0)
     box = tuple(rrc_boxes(1, size, size, scale, (3/4, 4/3), g)[0].tolist()) if cfg.crop else None
     flip = bool(cfg.flip and torch.rand(1, generator=g) < 0.5)
-    shift = tuple(torch.randint(-cfg.jitter if cfg.jitter_signed else 0, cfg.jitter + 1, (2,), generator=g).tolist()) if cfg.jitter else (0, 0)
+    shift = (tuple(torch.randint(-cfg.jitter if cfg.jitter_signed else 0, cfg.jitter + 1, (2,), generator=g).tolist())
+             if cfg.jitter else (0, 0))
     return BatchAug(box, flip, shift)
 
 def apply_batch_aug(x, a: BatchAug):
@@ -168,13 +174,16 @@ def apply_batch_aug(x, a: BatchAug):
 CPU_PASS_IMAGES = 16   # images per forward pass on a CPU (benchmarks/bench_recover.py)
 
 def auto_pass_images(device, act_bytes=None, budget=None):
-    "Images per forward pass: `CPU_PASS_IMAGES` on a CPU; on a GPU as many as half of `budget` holds at `act_bytes` each."
+    """Images per forward pass: `CPU_PASS_IMAGES` on a CPU; on a GPU as many as half of `budget` holds at `act_bytes`
+    each."""
     if torch.device(device).type == 'cpu': return CPU_PASS_IMAGES
-    if not act_bytes or not budget: raise ValueError('on a GPU the pass size follows from the memory budget: give act_bytes and budget')
+    if not act_bytes or not budget: raise ValueError('on a GPU the pass size follows from the memory budget: give '
+                                                     'act_bytes and budget')
     return max(1, budget // 2 // act_bytes)
 
 def pass_plan(sizes, pass_images):
-    "Steps over batches of `sizes` active images: (batches, row bounds of the step's forward passes); a step ends a batch."
+    """Steps over batches of `sizes` active images: (batches, row bounds of the step's forward passes); a step ends a
+    batch."""
     steps, cur, rows = [], [], 0
     for b, n in enumerate(sizes):
         if cur and rows + n > pass_images: steps.append((cur, [0, rows])); cur, rows = [], 0
@@ -185,7 +194,8 @@ def pass_plan(sizes, pass_images):
     return steps
 
 # %% ../nbs/06_recover.ipynb #5f21caff
-STATE_COPIES = 6   # floats per pixel of an optimised image: parameter, gradient, Adam's two moments, initial image, checkpoint copy
+# floats per pixel of an optimised image: parameter, gradient, Adam's two moments, initial image, checkpoint copy
+STATE_COPIES = 6
 
 def parse_bytes(s):
     "A size as '8GB', '512MB', '3.5G', '2GiB' or a number of bytes → bytes (GB = 10⁹, GiB = 2³⁰); None, 0 or '' → None."
@@ -221,7 +231,8 @@ def activation_bytes(teacher, shape, device=None):
     return sum(seen.values())              # ÷ 2 images × 2 (saved tensors, then their gradients)
 
 def plan_waves(sizes, image_bytes, budget, pass_bytes):
-    "Consecutive groups of batches (`sizes` optimised images each) whose state (`image_bytes` an image) fits `budget` less one pass."
+    """Consecutive groups of batches (`sizes` optimised images each) whose state (`image_bytes` an image) fits `budget`
+    less one pass."""
     room, waves, cur, n = budget - pass_bytes, [], [], 0
     for b, s in enumerate(sizes):
         if cur and (n + s) * image_bytes > room: waves.append(cur); cur, n = [], 0
@@ -250,10 +261,10 @@ class RecoverConfig:
     jitter: int = 0                # roll by offsets in [0, jitter] after the crop
     jitter_signed: bool = False    # offsets in [−jitter, jitter] instead (SRe2L on Tiny-ImageNet)
     seed: int = 0
-    amp: bool = False              # bf16 autocast + channels_last on CUDA: an opt-in speed setting (the official code is fp32)
+    amp: bool = False       # bf16 autocast + channels_last on CUDA: an opt-in speed setting (the official code is fp32)
     pass_images: int = 0           # images per forward pass (0: `auto_pass_images`); speed and memory only
     checkpoint_every: int = 100    # iterations between checkpoints; speed only
-    memory_budget: str = None      # bytes for a wave's images and one pass ('8GB'; None: `auto_memory_budget`); memory only
+    memory_budget: str = None  # bytes for a wave's images and one pass ('8GB'; None: `auto_memory_budget`); memory only
 
 PERF_FIELDS = ('pass_images', 'checkpoint_every', 'memory_budget')   # settings that do not change the result
 
@@ -271,22 +282,26 @@ class Recovered:
     history: dict                  # per iteration: mean CE and BN loss over active batches, active new images
     seconds: float
     batch_of: list                 # per image (class-major): the index of its batch in the layout
-    shards: list = None            # per rank of a torchrun job (one entry in one process): the indices of the batches it optimised
-    memory: dict = None            # the budget, the measured activation cost of an image, the pass size and this rank's waves
+    # per rank of a torchrun job (one entry in one process): the indices of the batches it optimised
+    shards: list = None
+    memory: dict = None      # the budget, the measured activation cost of an image, the pass size and this rank's waves
 
 def _check_frozen(frozen, x0, layout):
     "`frozen` (classes, m, C, H, W) checked against `x0` and detached; None when there are none."
     if frozen is None or (frozen.ndim == 5 and frozen.shape[1] == 0 and frozen.shape[0] == x0.shape[0]): return None
     if frozen.ndim != 5 or frozen.shape[0] != x0.shape[0] or frozen.shape[2:] != x0.shape[2:]:
-        raise ValueError(f'frozen images must be (classes={x0.shape[0]}, m, {", ".join(map(str, x0.shape[2:]))}), got {tuple(frozen.shape)}')
+        raise ValueError(f'frozen images must be (classes={x0.shape[0]}, m, {", ".join(map(str, x0.shape[2:]))}), got '
+                         f'{tuple(frozen.shape)}')
     if layout == 'interleaved': raise ValueError('conditioning on frozen images needs the class_major or class layout '
-                                                 '(interleaved batches hold one image index, so frozen images would batch alone)')
+                                                 '(interleaved batches hold one image index, so frozen images would '
+                                                 'batch alone)')
     return frozen.detach()
 
 @dataclass
 class _Ref:
     "Where a batch's images live: rows of its group's parameter, rows of the frozen images; labels and joins."
-    b: Batch; g: int; rows: torch.Tensor; join: torch.Tensor; label: torch.Tensor; frows: torch.Tensor; flabel: torch.Tensor
+    b: Batch; g: int; rows: torch.Tensor; join: torch.Tensor; label: torch.Tensor; frows: torch.Tensor
+    flabel: torch.Tensor
 
 def _new_rows(b, ipc, m):
     "Rows of batch `b`'s new images in the flat (classes·ipc) set."
@@ -294,7 +309,8 @@ def _new_rows(b, ipc, m):
     return (new // n) * ipc + new % n - m
 
 def _init_rows(x0, idx):
-    "Rows `idx` of the flat (classes·ipc) initial images: of a tensor, or decoded by a lazy source (`delt.mosaic.LazyInit`)."
+    """Rows `idx` of the flat (classes·ipc) initial images: of a tensor, or decoded by a lazy source
+    (`delt.mosaic.LazyInit`)."""
     return x0.reshape(-1, *x0.shape[2:])[idx] if isinstance(x0, torch.Tensor) else x0.rows(idx)
 
 def _layout_params(batches, x0, m, dev='cpu'):
@@ -311,16 +327,6 @@ def _layout_params(batches, x0, m, dev='cpu'):
     index = [torch.tensor(idx[s], dtype=torch.long) for s in starts]
     return starts, index, [nn.Parameter(_init_rows(x0, i).to(dev).clone()) for i in index], refs
 
-def _save_ckpt(path, **state):
-    with atomic_path(path) as tmp: torch.save(state, tmp)
-
-def _load_ckpt(path, key):
-    "The checkpoint at `path` if it belongs to run `key`, else {}."
-    if path is None or not Path(path).exists(): return {}
-    try: st = torch.load(path, weights_only=True)
-    except Exception: return {}
-    return st if st.get('key') == key else {}
-
 def _run_key(cfg, x0, frozen, part=None):
     r = {k: v for k, v in asdict(cfg).items() if k not in PERF_FIELDS}
     f = {} if frozen is None else dict(frozen=frozen.double().sum().item(), frozen_shape=list(frozen.shape))
@@ -329,7 +335,8 @@ def _run_key(cfg, x0, frozen, part=None):
     return fingerprint(dict(cfg=r, x0=x, shape=list(x0.shape), **f, **p))
 
 class MemorySink:
-    "Keeps finished waves (their batches, rows, images, history, count) in memory; `recover` also stores them in its checkpoint."
+    """Keeps finished waves (their batches, rows, images, history, count) in memory; `recover` also stores them in its
+    checkpoint."""
     def __init__(self, waves=()): self.waves = list(waves)
     def done(self, key):
         "(batch indices, history, count) of each finished wave."
@@ -339,7 +346,8 @@ class MemorySink:
         self.waves.append(dict(batches=batches, rows=rows, images=images, hist=hist, count=count))
 
 def _merge_history(hists, shards, starts):
-    "One history from the ranks' `hists` (their per-iteration means weighted by their active batches; `starts` by batch index)."
+    """One history from the ranks' `hists` (their per-iteration means weighted by their active batches; `starts` by
+    batch index)."""
     hs = [(h, [starts[i] for i in s]) for h, s in zip(hists, shards) if h['ce']]
     if len(hs) <= 1: return hs[0][0] if hs else dict(ce=[], bn=[], active=[])
     out = dict(ce=[], bn=[], active=[])
@@ -362,22 +370,25 @@ def _step_inputs(refs, params, fz, cfg, it, size):
     return xs, ys
 
 def _iteration(teacher, hooks, refs, starts, params, opt, fz, info, cfg, it, P, cuda):
-    "One iteration of the batches `refs`: Adam's step on every active image, the clamp; returns (mean CE, mean BN, new images)."
+    """One iteration of the batches `refs`: Adam's step on every active image, the clamp; returns (mean CE, mean BN, new
+    images)."""
     dev = params[0].device
     for g, s in enumerate(starts):
         if s <= it: opt.param_groups[g]['lr'] = cosine_lr(it - s, cfg.mi - s, cfg.lr)
     act = [r for r in refs if r.b.start <= it]
     sizes = [len(r.flabel) + int((r.join <= it).sum()) for r in act]
-    opt.zero_grad(set_to_none=True); ce_all = [torch.full((0,), torch.nan, device=dev)]; bn_all = list(ce_all)   # none active yet: nan
+    # none active yet: nan
+    opt.zero_grad(set_to_none=True); ce_all = [torch.full((0,), torch.nan, device=dev)]; bn_all = list(ce_all)
     for bids, bounds in pass_plan(sizes, P):
         xs, ys = _step_inputs([act[i] for i in bids], params, fz, cfg, it, params[0].shape[-1])
         x = torch.cat(xs); seg = torch.cat([torch.full((len(v),), q, device=dev) for q, v in enumerate(xs)])
         if cuda: x = x.contiguous(memory_format=torch.channels_last)
         with torch.autocast(dev.type, torch.bfloat16, enabled=cuda):
             ce, bn = batch_losses(teacher, hooks, [x[a:b] for a, b in zip(bounds, bounds[1:])],
-                                  [seg[a:b] for a, b in zip(bounds, bounds[1:])], torch.cat(ys).to(dev), len(bids), cfg.first_bn_mul)
+                                  [seg[a:b] for a, b in zip(bounds, bounds[1:])], torch.cat(ys).to(dev), len(bids),
+                                  cfg.first_bn_mul)
         (ce + cfg.r_bn * bn).sum().backward()
-        ce_all.append(ce.detach()); bn_all.append(bn.detach())         # on the device: one sync per iteration, not per pass
+        ce_all.append(ce.detach()); bn_all.append(bn.detach())     # on the device: one sync per iteration, not per pass
     opt.step()
     with torch.no_grad():
         for g, s in enumerate(starts):
@@ -386,26 +397,28 @@ def _iteration(teacher, hooks, refs, starts, params, opt, fz, info, cfg, it, P, 
     return torch.cat(ce_all).mean().item(), torch.cat(bn_all).mean().item(), new
 
 def _wave(teacher, hooks, wave, x0, fz, m, info, cfg, P, cuda, ck, key, keep, progress, callback, label, say=None):
-    "Recover the batches `wave` from their first iteration to MI (resuming from `ck`); returns rows, images, initial images, history, count."
+    """Recover the batches `wave` from their first iteration to MI (resuming from `ck`); returns rows, images, initial
+    images, history, count."""
     dev = next(teacher.parameters()).device
     starts, index, params, refs = _layout_params(wave, x0, m, dev)
     init = [p.detach().cpu().clone() for p in params]
     opt = torch.optim.Adam([{'params': [p]} for p in params], lr=cfg.lr, betas=tuple(cfg.betas), eps=cfg.eps)
-    ids = [b.index for b in wave]; st = _load_ckpt(ck, key)
+    ids = [b.index for b in wave]; st = load_ckpt(ck, key) or {}
     start, hist, count = 0, {'ce': [], 'bn': [], 'active': []}, 0
     if st.get('wave') == ids:
         with torch.no_grad():
             for p, q in zip(params, st['params']): p.copy_(q)
         opt.load_state_dict(st['opt']); start, hist, count = st['it'], st['hist'], st['count']
         if say: say(f'resumed from iteration {start}')
-    bar = tqdm(range(start, cfg.mi), initial=start, total=cfg.mi, desc=label, disable=not progress or not is_main(), leave=False)
+    bar = tqdm(range(start, cfg.mi), initial=start, total=cfg.mi, desc=label, disable=not progress or not is_main(),
+               leave=False)
     for it in bar:
         ce, bn, new = _iteration(teacher, hooks, refs, starts, params, opt, fz, info, cfg, it, P, cuda)
         count += new; hist['ce'].append(ce); hist['bn'].append(bn); hist['active'].append(new)
         if it % 10 == 0: bar.set_postfix(ce=f'{ce:.3f}', bn=f'{bn:.3f}', active=new)
         if callback: callback(it)
         if ck is not None and (it + 1) % cfg.checkpoint_every == 0 and it + 1 < cfg.mi:
-            _save_ckpt(ck, key=key, wave=ids, it=it + 1, params=[p.detach().cpu() for p in params], opt=opt.state_dict(),
+            save_ckpt(ck, key=key, wave=ids, it=it + 1, params=[p.detach().cpu() for p in params], opt=opt.state_dict(),
                        hist=hist, count=count, waves=keep)      # `keep`: the finished waves
     return torch.cat(index), torch.cat([p.detach().cpu() for p in params]), torch.cat(init), hist, count
 
@@ -419,8 +432,12 @@ def _memory_plan(teacher, todo, shape, cfg, dev):
     waves = plan_waves(sizes, per_image, budget, min(P, max(sizes, default=0) or P) * act)
     return dict(budget=budget, activation_bytes_per_image=act, state_bytes_per_image=per_image, pass_images=P), waves
 
-def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=True, callback=None, frozen=None, sink=None, say=None):
-    "Optimise initial images `x0` (classes, ipc, C, H, W; normalised; a tensor or a `LazyInit`) against `teacher`, conditioned on `frozen` ones, in waves that fit `cfg.memory_budget`; returns `Recovered`. Without a `sink` every rank returns the whole set; a sink (`put`, `done`) takes each finished wave instead. `say`: where notes on a resumed run go. In a torchrun job each rank optimises its share of the batches (`balance`)."
+def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=True, callback=None, frozen=None,
+            sink=None, say=None):
+    """Optimise initial images `x0` (classes, ipc, C, H, W; normalised; a tensor or a `LazyInit`) against `teacher`,
+    conditioned on `frozen` ones, in waves that fit `cfg.memory_budget`; returns `Recovered`. Without a `sink` every
+    rank returns the whole set; a sink (`put`, `done`) takes each finished wave instead. `say`: where notes on a resumed
+    run go. In a torchrun job each rank optimises its share of the batches (`balance`)."""
     check_iterations(cfg.mi, cfg.ri); check_layout(cfg.layout, cfg.batch_size)
     frozen = _check_frozen(frozen, x0, cfg.layout)
     k, ipc = x0.shape[:2]; m = 0 if frozen is None else frozen.shape[1]; shape = tuple(x0.shape[2:])
@@ -434,20 +451,23 @@ def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=Tru
     mine = [b for b, o in zip(batches, owner) if o == rank()]
     fz = None if frozen is None else frozen.to(dev).reshape(k * m, *shape)
     key, ck = _run_key(cfg, x0, frozen, dict(world=w, batches=shards[rank()]) if w > 1 else None), per_rank(checkpoint)
-    st, own = _load_ckpt(ck, key), sink is None
+    st, own = load_ckpt(ck, key) or {}, sink is None
     sink = MemorySink(st.get('waves', [])) if own else sink
     finished = sink.done(key); done = {i for f in finished for i in f[0]}
     todo = [b for b in mine if b.index not in done]
     mem, waves = _memory_plan(teacher, todo, shape, cfg, dev)
-    if finished and say and is_main(): say(f'{len(finished)} of {len(finished) + len(waves)} waves already written: resumed after them')
+    if finished and say and is_main(): say(f'{len(finished)} of {len(finished) + len(waves)} waves already written: '
+                                           'resumed after them')
     hooks, t0 = BNInputs(teacher), time.time()
     try:
         for n, wv in enumerate(waves):
             wave = [todo[i] for i in wv]; label = 'recover' if len(waves) == 1 else f'recover wave {n + 1}/{len(waves)}'
-            rows, imgs, init, h, c = _wave(teacher, hooks, wave, x0, fz, m, info, cfg, mem['pass_images'], cuda, ck, key,
-                                        sink.waves if own else [], progress, callback, label, say if is_main() else None)
+            rows, imgs, init, h, c = _wave(teacher, hooks, wave, x0, fz, m, info, cfg, mem['pass_images'], cuda, ck,
+                                           key,
+                                        sink.waves if own else [], progress, callback, label,
+                                        say if is_main() else None)
             sink.put(key, [b.index for b in wave], rows, imgs, init, h, c); del rows, imgs, init
-            if ck is not None: _save_ckpt(ck, key=key, waves=sink.waves if own else [])   # a finished wave is never redone
+            if ck is not None: save_ckpt(ck, key=key, waves=sink.waves if own else [])  # a done wave is never redone
     finally: hooks.remove()
     start_of = {b.index: b.start for b in batches}; parts = sink.done(key)
     hist, count = _merge_history([p[1] for p in parts], [p[0] for p in parts], start_of), sum(p[2] for p in parts)
@@ -458,9 +478,9 @@ def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=Tru
         for wd in sink.waves: out[wd['rows']] = wd['images']
     batch_of, rows_owner = torch.zeros(k * ipc, dtype=torch.long), torch.full((k * ipc,), -1)
     for b, o in zip(batches, owner): rows = _new_rows(b, ipc, m); batch_of[rows] = b.index; rows_owner[rows] = o
-    if w > 1:                                                            # every rank gets every rank's images, bits unchanged
+    if w > 1:                                                      # every rank gets every rank's images, bits unchanged
         if own: share_rows(out, rows_owner)
         parts = gather((hist, count)); count = sum(c for _, c in parts)
         hist = _merge_history([h for h, _ in parts], shards, start_of)
-    return Recovered(None if out is None else out.view(k, ipc, *shape), join_iterations(ipc, cfg.mi, cfg.ri), count, hist,
-                     time.time() - t0, batch_of.tolist(), shards, mem)
+    return Recovered(None if out is None else out.view(k, ipc, *shape), join_iterations(ipc, cfg.mi, cfg.ri), count,
+                     hist, time.time() - t0, batch_of.tolist(), shards, mem)

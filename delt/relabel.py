@@ -18,8 +18,8 @@ from .distributed import shard, broadcast, barrier, is_main
 from timm.data.auto_augment import rand_augment_transform
 
 # %% auto #0
-__all__ = ['compress_logits', 'expand_logits', 'teacher_logits', 'OnlineLabels', 'data_hash', 'store_labels', 'StoredLabels',
-           'storage_bytes', 'expected_bytes_per_image_epoch']
+__all__ = ['compress_logits', 'expand_logits', 'teacher_logits', 'OnlineLabels', 'store_labels', 'StoredLabels', 'storage_bytes',
+           'expected_bytes_per_image_epoch']
 
 # %% ../nbs/07_relabel.ipynb #1082b3bf
 def compress_logits(logits, k=None):
@@ -55,11 +55,6 @@ class OnlineLabels:
             yield x, teacher_logits(self.teacher, x, self.topk), self.data.y[idx].to(self.device)
 
 # %% ../nbs/07_relabel.ipynb #70823069
-def data_hash(data) -> str:
-    """sha256 (short) naming a set: its images and labels in memory, its file list (paths, sizes, mtimes) when streamed
-    (`dataset_key`)."""
-    return dataset_key(data)
-
 _PER_IMAGE = dict(index=(np.int32, ()), crop=(np.int16, (4,)), flip=(np.uint8, ()), perm=(np.int16, ()))
 _PER_BATCH = dict(lam=(np.float32, ()), box=(np.int16, (4,)), ra_seed=(np.int64, ()))
 _PATCH_SEED = dict(patch_seed=(np.int64, ()))   # stored only when ShufflePatches is on

@@ -4,20 +4,23 @@
 
 # %% ../nbs/05a_sets.ipynb #30b99973
 from __future__ import annotations
-import re, sys
+import math, os, re, shutil, sys
 from pathlib import Path
 import numpy as np, torch
 from fastcore.script import call_parse
 from PIL import Image, UnidentifiedImageError
+from safetensors.torch import save_file, load_file
 from .core import *
+from .cli import *
 from .data import *
-from .distill import to_uint8
 
 # %% auto #0
-__all__ = ['SET_FORMATS', 'TENSOR_FILES', 'EXPORT_FORMATS', 'SetError', 'set_format', 'set_layout', 'map_class_folders',
-           'set_items', 'read_images', 'set_ipc', 'save_set', 'FloatImages', 'neighbour_corr', 'float_space',
-           'describe_set', 'read_tensor_set', 'read_stages', 'load_distilled', 'set_header', 'export_set',
-           'delt_export']
+__all__ = ['SET_FORMATS', 'FORMATS', 'FLOAT_FILE', 'EXTRAS_INIT_BYTES', 'TENSOR_FILES', 'EXPORT_FORMATS', 'SetError',
+           'set_format', 'set_layout', 'map_class_folders', 'set_items', 'read_images', 'set_ipc', 'save_set',
+           'check_format', 'to_uint8', 'image_file', 'save_image', 'write_images', 'write_pngs', 'write_manifest',
+           'write_floats', 'write_set', 'finished_set', 'SetWriter', 'FloatImages', 'neighbour_corr', 'float_space',
+           'describe_set', 'read_tensor_set', 'read_stages', 'read_set', 'set_header', 'manifest_info', 'check_hashes',
+           'read_floats', 'float_set', 'export_set', 'delt_export']
 
 # %% ../nbs/05a_sets.ipynb #7913ab09
 class SetError(UserError):
@@ -47,11 +50,13 @@ def set_layout(path):
     "(root, manifest or None) of a set given as its root, its `images/` folder, or a bare class-folder directory."
     path = Path(path).expanduser()
     if path.is_file() and path.suffix == '.pt': return path.parent, None     # a tensor set named by one of its files
-    if not path.is_dir(): raise SetError(f'{path} is not a directory: --images takes DIR/<class>/*.png, or a set root with images/ and manifest.json')
+    if not path.is_dir(): raise SetError(f'{path} is not a directory: --images takes DIR/<class>/*.png, or a set root '
+                                         'with images/ and manifest.json')
     for root in (path, path.parent if path.name == 'images' else None):
         if root is not None and (root/'manifest.json').exists():
             try: return root, load_json(root/'manifest.json')
-            except ValueError as e: raise SetError(f'{root/"manifest.json"} is not valid JSON ({e}): rewrite it or remove it') from None
+            except ValueError as e: raise SetError(f'{root/"manifest.json"} is not valid JSON ({e}): rewrite it or '
+                                                   'remove it') from None
     subdirs = _subdirs(path)
     return (path/'images' if subdirs == ['images'] else path), None       # our layout without its manifest
 
@@ -59,7 +64,8 @@ def set_layout(path):
 def _words(s): return [w for w in re.split(r'[^0-9a-z]+', str(s).lower()) if w]
 
 def _named(folder, classes) -> list:
-    "Indices of the classes `folder` names: its whole name, else the longest runs of its words that are a class's words."
+    """Indices of the classes `folder` names: its whole name, else the longest runs of its words that are a class's
+    words."""
     f = _words(folder)
     whole = [i for i, c in enumerate(classes) if _words(c) == f]
     if whole: return whole
@@ -73,13 +79,15 @@ def _index_of(name):
     return int(m.group(1)) if m else int(name) if name.isdigit() else None
 
 def map_class_folders(names, classes, prog='delt', notes=None) -> dict:
-    """Class index of each folder: numbers (or newNNN) are indices; class names map by name; unknown names by sorted position.
-    Indices and positions are said in a note from `prog` (appended to the list `notes` instead, when given; none when `prog` is None)."""
+    """Class index of each folder: numbers (or newNNN) are indices; class names map by name; unknown names by sorted
+    position.
+    Indices and positions are said in a note from `prog` (appended to the list `notes` instead, when given; none when
+    `prog` is None)."""
     say = notes.append if notes is not None else (lambda m: note(prog, m)) if prog else (lambda m: None)
     k, names = len(classes), list(names)
     if len(names) != k:
-        raise SetError(f'{len(names)} class folders but the dataset has {k} classes: the set needs one folder per class '
-                       f'(found {sorted(names)[:5]}…)')
+        raise SetError(f'{len(names)} class folders but the dataset has {k} classes: the set needs one folder per '
+                       f'class (found {sorted(names)[:5]}…)')
     if all(_index_of(n) is not None for n in names):
         idx = {n: _index_of(n) for n in names}
         if sorted(idx.values()) != list(range(k)):
@@ -101,17 +109,20 @@ def map_class_folders(names, classes, prog='delt', notes=None) -> dict:
         why = '; '.join(s for s in (f'{none[:3]} name no class' if none else '',
                                     f'{many[:3]} name several classes' if many else '',
                                     f'{twice[:3]} named by two folders' if twice else '') if s)
-        raise SetError(f'class folders cannot be matched to the classes {classes[:5]}…: {why}. Rename the folders to the '
-                       f'class names, or to class indices 0…{k-1}')
+        raise SetError(f'class folders cannot be matched to the classes {classes[:5]}…: {why}. Rename the folders to '
+                       f'the class names, or to class indices 0…{k-1}')
     return {n: v[0] for n, v in named.items()}
 
 # %% ../nbs/05a_sets.ipynb #84c879d2
 def _non_images(dirs):
-    return [p for d in dirs for p in sorted(d.rglob('*')) if p.is_file() and not p.name.startswith('.') and p.suffix.lower() not in IMG_EXTS]
+    return [p for d in dirs
+            for p in sorted(d.rglob('*')) if p.is_file() and not p.name.startswith('.')
+            and p.suffix.lower() not in IMG_EXTS]
 
 def _check_manifest(m, root, info, classes):
     if m.get('dataset') != info.name:
-        raise SetError(f"{root} was distilled from {m.get('dataset')!r}, not {info.name!r}: pass --dataset {m.get('dataset')}")
+        raise SetError(f"{root} was distilled from {m.get('dataset')!r}, not {info.name!r}: pass --dataset "
+                       f"{m.get('dataset')}")
     what = class_difference(m.get('classes', []), classes, 'set')
     if what is None: return
     raise SetError(f"{root} holds {what}, so its labels would be wrong: evaluate it with the dataset it was distilled "
@@ -121,8 +132,10 @@ def _manifest_items(root, m, info, classes):
     _check_manifest(m, root, info, classes)
     items = [(root/r['file'], int(r['label'])) for r in m.get('images', [])]
     missing = [str(p) for p, _ in items if not p.is_file()]
-    if missing: raise SetError(f'{len(missing)} images listed in the manifest are missing, e.g. {missing[:3]}: the set is incomplete')
-    bad = [(str(p), c) for p, c in items if not 0 <= c < len(classes) or (p.parent.name.isdigit() and int(p.parent.name) != c)]
+    if missing: raise SetError(f'{len(missing)} images listed in the manifest are missing, e.g. {missing[:3]}: the set '
+                               'is incomplete')
+    bad = [(str(p), c) for p,
+           c in items if not 0 <= c < len(classes) or (p.parent.name.isdigit() and int(p.parent.name) != c)]
     if bad: raise SetError(f'labels disagree with the manifest class list or the class folders, e.g. {bad[:3]}')
     return items
 
@@ -130,22 +143,26 @@ _OFFICIAL_FILE = re.compile(r'^class(\d+)_id\d+')
 
 def _folder_items(root, classes, notes):
     names = _subdirs(root)
-    if not names: raise SetError(f'{root} has no class folders (expected DIR/<class>/*.png, or DIR/images/ + DIR/manifest.json)')
+    if not names: raise SetError(f'{root} has no class folders (expected DIR/<class>/*.png, or DIR/images/ + '
+                                 'DIR/manifest.json)')
     idx = map_class_folders(names, classes, None, notes)
-    items = [(p, idx[n]) for n in sorted(names, key=idx.get) for p in sorted((root/n).rglob('*')) if p.suffix.lower() in IMG_EXTS]
+    items = [(p, idx[n]) for n in sorted(names, key=idx.get)
+             for p in sorted((root/n).rglob('*')) if p.suffix.lower() in IMG_EXTS]
     wrong = [str(p) for p, c in items if _OFFICIAL_DIR.match(p.parent.name) and _OFFICIAL_FILE.match(p.name)
              and int(_OFFICIAL_FILE.match(p.name).group(1)) != c]
-    if wrong: raise SetError(f'{len(wrong)} files name another class than their newNNN folder, e.g. {wrong[:2]}: the set is mixed up')
+    if wrong: raise SetError(f'{len(wrong)} files name another class than their newNNN folder, e.g. {wrong[:2]}: the '
+                             'set is mixed up')
     return items
 
 def set_items(path, info, classes, prog='delt', notes=None):
-    """[(image file, class index)] of the set at `path`, and its manifest (or None); checked, nothing decoded yet. How class
+    """[(image file, class index)] of the set at `path`, and its manifest (or None); checked, nothing decoded yet. How
+    class
     folders were matched is a note from `prog` once everything is checked (or appended to the list `notes`)."""
     root, m, said = *set_layout(path), []
     items = _manifest_items(root, m, info, classes) if m is not None else _folder_items(root, classes, said)
     bad = _non_images(sorted({p.parent for p, _ in items}) if m is not None else [root/n for n in _subdirs(root)])
-    if bad: raise SetError(f'{len(bad)} files that are not images in the class folders, e.g. {[str(p) for p in bad[:3]]}: '
-                           f'remove them (image extensions: {sorted(IMG_EXTS)})')
+    if bad: raise SetError(f'{len(bad)} files that are not images in the class folders, e.g. '
+                           f'{[str(p) for p in bad[:3]]}: remove them (image extensions: {sorted(IMG_EXTS)})')
     counts = np.bincount([c for _, c in items], minlength=len(classes))
     if (counts == 0).any():
         empty = [f'{i} ({classes[i]!r})' for i in np.flatnonzero(counts == 0)[:3]]
@@ -159,7 +176,8 @@ def read_images(items, info) -> torch.Tensor:
     out = torch.empty(len(items), info.channels, info.size, info.size, dtype=torch.uint8)
     for i, (p, _) in enumerate(items):
         try: im = Image.open(p); im.load()
-        except (UnidentifiedImageError, OSError) as e: raise SetError(f'{p} cannot be read as an image ({e}): replace or remove it') from None
+        except (UnidentifiedImageError, OSError) as e: raise SetError(f'{p} cannot be read as an image ({e}): replace '
+                                                                      'or remove it') from None
         im = im.convert('L' if info.channels == 1 else 'RGB')
         if im.size != (info.size, info.size): im = im.resize((info.size, info.size), Image.BILINEAR)
         a = np.asarray(im, np.uint8).reshape(info.size, info.size, info.channels)
@@ -179,15 +197,138 @@ def save_set(data, out, extra=None):
         f = f'images/{y:0{w}d}/{i:05d}.png'; (out/f).parent.mkdir(parents=True, exist_ok=True)
         Image.fromarray(x[0].numpy() if x.shape[0] == 1 else x.permute(1, 2, 0).numpy()).save(out/f)
         rows.append(dict(file=f, label=y))
-    save_json(dict(dataset=data.info.name, classes=data.classes, ipc=set_ipc(data), images=rows, **(extra or {})), out/'manifest.json')
+    save_json(dict(dataset=data.info.name, classes=data.classes, ipc=set_ipc(data), images=rows, **(extra or {})),
+              out/'manifest.json')
     return out
+
+# %% ../nbs/05a_sets.ipynb #6f2618d3
+FORMATS = ('png', 'jpg')
+
+def check_format(fmt):
+    "png or jpg, or a clear error."
+    if fmt not in FORMATS: raise ValueError(f'unknown image format {fmt!r}: choose png (lossless, default) or jpg (the '
+                                            'official JPEG q75)')
+    return fmt
+
+def to_uint8(x, info, truncate=False):
+    "Normalised images → uint8 (…, C, H, W): rounded, or truncated as the official code does."
+    x = denormalize(x, info).clamp(0, 1) * 255
+    return (x.floor() if truncate else x.round()).to(torch.uint8)
+
+def image_file(c, j, k, fmt='png'):
+    "The path, relative to the set, of image `j` of class `c` in a set of `k` classes."
+    d = max(2, len(str(k - 1))); return f'images/{c:0{d}d}/{j:05d}.{fmt}'
+
+def save_image(a, path, fmt='png'):
+    "Save one uint8 image `a` (C, H, W) as PNG, or as the official JPEG q75."
+    a = a.permute(1, 2, 0).numpy(); path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(a[..., 0] if a.shape[-1] == 1 else a).save(path, **(dict(quality=75) if fmt == 'jpg' else {}))
+
+def write_images(images, info, folder, fmt='png'):
+    "Save (classes, ipc, C, H, W) uint8 images as folder/<class>/<id>.<fmt>; returns relative paths."
+    k, files = images.shape[0], []
+    for c in range(k):
+        for j in range(images.shape[1]):
+            f = image_file(c, j, k, fmt); save_image(images[c, j], Path(folder)/f[len('images/'):], fmt)
+            files.append(f)
+    return files
+
+def write_pngs(images, info, folder):
+    "`write_images` as PNG."
+    return write_images(images, info, folder, 'png')
+
+def write_manifest(out, files, ipc, manifest, fmt='png'):
+    "manifest.json of the set in `out` whose images are `files` (class-major): every file's sha256 and per-image data."
+    per = manifest.pop('per_image', {})
+    manifest['images'] = [dict(file=f, label=i // ipc, sha256=sha256_file(Path(out)/f),
+                               **{kk: v[i] for kk, v in per.items()})
+                          for i, f in enumerate(files)]
+    save_json(dict(manifest, format=fmt), Path(out)/'manifest.json')
+    return Path(out)
+
+FLOAT_FILE = 'images.safetensors'   # a set's float copy: its un-rounded normalised images (classes, ipc, C, H, W)
+
+def write_floats(out, floats, manifest) -> torch.Tensor:
+    "Keep the un-rounded normalised images `floats` as out/`FLOAT_FILE`, named with its shape and sha256 in `manifest`."
+    x = floats.detach().float().cpu().contiguous(); f = Path(out)/FLOAT_FILE
+    with atomic_path(f) as tmp: save_file({'images': x}, str(tmp))
+    manifest['float_images'] = dict(file=FLOAT_FILE, space='normalised', shape=list(x.shape), sha256=sha256_file(f))
+    return x
+
+def write_set(out, images, info, manifest, fmt='png', floats=None):
+    """Write images/ atomically, then manifest.json (with every file's sha256): an old manifest goes first, so no
+    half-replaced set looks complete. With `floats` (the normalised images before rounding) they are kept too
+    (`write_floats`), and `images` may be None: `floats` through `to_uint8` (rounded, or truncated for jpg)."""
+    out = Path(out); (out/'manifest.json').unlink(missing_ok=True)
+    if floats is not None:
+        if images is not None and tuple(images.shape) != tuple(floats.shape):
+            raise ValueError(f'images {tuple(images.shape)} and floats {tuple(floats.shape)} differ in shape')
+        x = write_floats(out, floats, manifest)
+        if images is None: images = to_uint8(x, info, truncate=fmt == 'jpg')
+    with atomic_dir(out/'images') as tmp: files = write_images(images, info, tmp, check_format(fmt))
+    return write_manifest(out, files, images.shape[1], manifest, fmt)
+
+def finished_set(out, fmt):
+    "The manifest of the complete set in `out` (already checked to be of the same settings), or None."
+    f = Path(out)/'manifest.json'
+    if not f.exists(): return None
+    m = load_json(f)
+    return m if m.get('format', 'png') == fmt and all((Path(out)/r['file']).exists() for r in m['images'][:1]) else None
+
+# %% ../nbs/05a_sets.ipynb #1804d371
+EXTRAS_INIT_BYTES = 2 ** 28   # extras.pt keeps the initial images (uint8) of sets up to this size (viz's before/after)
+
+class SetWriter:
+    """A sink for `recover`: each finished wave becomes image files in out/images.partial/ and a record; `finish` makes
+    the set."""
+    def __init__(self, out, info, k, ipc, fmt='png', run=''):
+        self.out, self.info, self.k, self.ipc, self.fmt, self.run = Path(out), info, k, ipc, check_format(fmt), run
+        self.dir = self.out/'images.partial'
+    def prepare(self):
+        "Clear a partial folder of another run (call on one rank before work)."
+        rj = self.dir/'run.json'
+        if self.dir.exists() and (not rj.exists() or load_json(rj).get('run') != self.run): shutil.rmtree(self.dir)
+        (self.dir/'_waves').mkdir(parents=True, exist_ok=True); save_json(dict(run=self.run), rj)
+    def _records(self, key=None):
+        "The wave records (of run part `key`), one at a time: together they hold the whole set's initial images."
+        for f in sorted((self.dir/'_waves').glob('*.pt')):
+            try: r = torch.load(f, weights_only=True)
+            except Exception: continue
+            if key is None or r['key'] == key: yield r
+    def done(self, key):
+        "(batches, history, count) of the waves of run part `key` already written."
+        return [(r['batches'], r['hist'], r['count']) for r in self._records(key)]
+    def put(self, key, batches, rows, images, init, hist, count):
+        "Write one finished wave's images, then its record."
+        x = to_uint8(images, self.info, truncate=self.fmt == 'jpg')
+        for r, a in zip(rows.tolist(), x):
+            save_image(a, self.dir/image_file(r // self.ipc, r % self.ipc, self.k, self.fmt)[7:], self.fmt)
+        with atomic_path(self.dir/'_waves'/f'{key}_{batches[0]:07d}.pt') as tmp:
+            torch.save(dict(key=key, batches=batches, rows=rows, init=to_uint8(init, self.info), hist=hist,
+                            count=count), tmp)
+    def finish(self, manifest, history):
+        "extras.pt, images/ (the partial folder renamed) and, last, manifest.json."
+        (self.out/'manifest.json').unlink(missing_ok=True)
+        n, shape, init = self.k * self.ipc, (self.info.channels, self.info.size, self.info.size), None
+        if n * math.prod(shape) <= EXTRAS_INIT_BYTES:      # memory of a large set stays bounded: no initial images kept
+            init = torch.zeros(n, *shape, dtype=torch.uint8)
+            for r in self._records(): init[r['rows']] = r['init']
+            init = init.view(self.k, self.ipc, *shape)
+        with atomic_path(self.out/'extras.pt') as tmp: torch.save(dict(init=init, history=history), tmp)
+        shutil.rmtree(self.dir/'_waves'); (self.dir/'run.json').unlink()
+        if (self.out/'images').exists(): shutil.rmtree(self.out/'images')
+        os.replace(self.dir, self.out/'images')
+        files = [image_file(c, j, self.k, self.fmt) for c in range(self.k) for j in range(self.ipc)]
+        return write_manifest(self.out, files, self.ipc, manifest, self.fmt)
 
 # %% ../nbs/05a_sets.ipynb #2c8a9570
 class FloatImages(ImageTensors):
-    "A set held as float [0, 1]-scale pixels, neither rounded nor clamped (what tensor formats hold); `normalize` reads it as uint8."
+    """A set held as float [0, 1]-scale pixels, neither rounded nor clamped (what tensor formats hold); `normalize`
+    reads it as uint8."""
     def __init__(self, x, y, classes, info, split='distilled'):
         x, y = torch.as_tensor(x), torch.as_tensor(y, dtype=torch.long)
-        if not x.is_floating_point() or x.ndim != 4: raise ValueError(f'images must be a float tensor N×C×H×W, got {x.dtype} {tuple(x.shape)}')
+        if not x.is_floating_point() or x.ndim != 4: raise ValueError('images must be a float tensor N×C×H×W, got '
+                                                                      f'{x.dtype} {tuple(x.shape)}')
         if len(x) != len(y): raise ValueError(f'{len(x)} images but {len(y)} labels')
         self.x, self.y, self.classes, self.info, self.split = x.float(), y, list(classes), info, split
     def subset(self, idx):
@@ -195,7 +336,8 @@ class FloatImages(ImageTensors):
         return FloatImages(self.x[idx], self.y[idx], self.classes, self.info, self.split)
 
 def neighbour_corr(x) -> float:
-    "Correlation of horizontally neighbouring pixel values over a batch of images (natural images ≈ 0.9; ZCA-whitened ≈ 0)."
+    """Correlation of horizontally neighbouring pixel values over a batch of images (natural images ≈ 0.9; ZCA-whitened
+    ≈ 0)."""
     x = x.float(); a, b = x[..., :, :-1].flatten().double(), x[..., :, 1:].flatten().double()
     return float(torch.corrcoef(torch.stack([a, b]))[0, 1]) if a.std() > 0 and b.std() > 0 else 1.0
 
@@ -206,32 +348,39 @@ def float_space(x) -> str:
 def describe_set(x, y, classes, space=None) -> str:
     "'150 images, 10 classes, 32 px, floats in normalised space (ZCA? no)': what a reader found."
     kind = '8-bit pixels' if x.dtype == torch.uint8 else f'floats in {space or float_space(x)} space'
-    c = neighbour_corr(x); zca = 'no' if c >= 0.5 else f'likely: neighbouring pixels correlate {c:.2f}, natural images ≈ 0.9'
+    c = neighbour_corr(x)
+    zca = 'no' if c >= 0.5 else f'likely: neighbouring pixels correlate {c:.2f}, natural images ≈ 0.9'
     n = np.bincount(torch.as_tensor(y).numpy(), minlength=len(classes))
     per = f'{n[0]} per class' if (n == n[0]).all() else f'{n.min()}–{n.max()} per class'
-    return f'{len(x)} images, {len(classes)} classes ({per}), {x.shape[-1]} px, {x.shape[1]} channel{"s" * (x.shape[1] > 1)}, {kind} (ZCA? {zca})'
+    return (f'{len(x)} images, {len(classes)} classes ({per}), {x.shape[-1]} px, {x.shape[1]} '
+            f'channel{"s" * (x.shape[1] > 1)}, {kind} (ZCA? {zca})')
 
 # %% ../nbs/05a_sets.ipynb #1b25d437
-TENSOR_FILES = dict(mtt=('images_best.pt', 'labels_best.pt', 'syn_lr_best.pt'), ddranking=('images.pt', 'labels.pt', 'lr.pt'))
+TENSOR_FILES = dict(mtt=('images_best.pt', 'labels_best.pt', 'syn_lr_best.pt'),
+                    ddranking=('images.pt', 'labels.pt', 'lr.pt'))
 
 def _load_pt(f, what):
     try: return torch.load(f, map_location='cpu', weights_only=True)
-    except Exception as e: raise SetError(f'{f} cannot be read as {what} ({one_line(e)}): replace it with the file the method saved') from None
+    except Exception as e: raise SetError(f'{f} cannot be read as {what} ({one_line(e)}): replace it with the file the '
+                                          'method saved') from None
 
 def _read_lr(f):
     if not f.exists(): return None
     v = _load_pt(f, 'a learned learning rate')
     try: return float(torch.as_tensor(v, dtype=torch.float64).reshape(-1)[0])
-    except (TypeError, ValueError, IndexError, RuntimeError): raise SetError(f'{f} holds {type(v).__name__}, not a learning rate (a number)') from None
+    except (TypeError, ValueError, IndexError, RuntimeError): raise SetError(f'{f} holds {type(v).__name__}, not a '
+                                                                             'learning rate (a number)') from None
 
 def _check_images(x, f, info):
     if not isinstance(x, torch.Tensor): raise SetError(f'{f} holds a {type(x).__name__}, not an image tensor')
     if x.ndim == 5: x = x.flatten(0, 1)                                    # (classes, ipc, C, H, W)
     if x.ndim != 4 or x.shape[1] != info.channels or tuple(x.shape[2:]) != (info.size, info.size):
-        raise SetError(f'{f} holds images of shape {tuple(x.shape)}, but {info.name} needs N×{info.channels}×{info.size}×{info.size}: '
-                       f'pass the --dataset the set was distilled from')
-    if not (x.is_floating_point() or x.dtype == torch.uint8): raise SetError(f'{f} holds {x.dtype} values, not float or uint8 images')
-    if x.is_floating_point() and not torch.isfinite(x).all(): raise SetError(f'{f} holds NaN or infinite values: the set diverged')
+        raise SetError(f'{f} holds images of shape {tuple(x.shape)}, but {info.name} needs '
+                       f'N×{info.channels}×{info.size}×{info.size}: pass the --dataset the set was distilled from')
+    if not (x.is_floating_point() or x.dtype == torch.uint8): raise SetError(f'{f} holds {x.dtype} values, not float '
+                                                                             'or uint8 images')
+    if x.is_floating_point() and not torch.isfinite(x).all(): raise SetError(f'{f} holds NaN or infinite values: the '
+                                                                             'set diverged')
     return x
 
 def _check_labels(y, f, n, k):
@@ -240,7 +389,8 @@ def _check_labels(y, f, n, k):
                                  f'DD-Ranking reads images.pt class by class, the same number per class')
         return torch.arange(k).repeat_interleave(n // k), False
     if not isinstance(y, torch.Tensor) or y.shape[0] != n:
-        raise SetError(f'{f} holds {getattr(y, "shape", type(y).__name__)} labels for {n} images: one label (or one row of K soft labels) per image')
+        raise SetError(f'{f} holds {getattr(y, "shape", type(y).__name__)} labels for {n} images: one label (or one '
+                       'row of K soft labels) per image')
     soft = y.is_floating_point() and y.ndim == 2
     if soft and y.shape[1] != k: raise SetError(f'{f} holds soft labels over {y.shape[1]} classes, the dataset has {k}')
     y = y.argmax(1) if soft else y.long().reshape(-1)
@@ -251,11 +401,14 @@ def read_tensor_set(path, info, classes, fmt='mtt', floats=False):
     "(set, header) of one folder of tensor files in format `fmt` ('mtt' or 'ddranking'), checked and described."
     p = Path(path); fi, fl, fr = (p/n for n in TENSOR_FILES[fmt]); k = len(classes)
     x = _check_images(_load_pt(fi, 'an image tensor'), fi, info)
-    y, soft = _check_labels(_load_pt(fl, 'a label tensor') if fl.exists() else None, fl if fl.exists() else fi, len(x), k)
+    y, soft = _check_labels(_load_pt(fl, 'a label tensor') if fl.exists() else None, fl if fl.exists() else fi, len(x),
+                            k)
     miss = sorted(set(range(k)) - set(y.tolist()))
-    if miss: raise SetError(f'{fi}: classes {[classes[i] for i in miss[:3]]} have no images: every class needs at least one')
+    if miss: raise SetError(f'{fi}: classes {[classes[i] for i in miss[:3]]} have no images: every class needs at '
+                            'least one')
     space = 'pixels' if x.dtype == torch.uint8 else float_space(x)
-    x01 = x.float() / 255 if x.dtype == torch.uint8 else x.float() if space == 'pixels' else denormalize(x.float(), info)
+    x01 = (x.float() / 255 if x.dtype == torch.uint8 else x.float() if space == 'pixels'
+           else denormalize(x.float(), info))
     data = (FloatImages(x01, y, classes, info) if floats else
             ImageTensors(to_uint8(normalize(x01, info), info), y, classes, info, 'distilled'))
     head = dict(format=fmt, dataset=info.name, classes=list(classes), learned_lr=_read_lr(fr), soft_labels=soft,
@@ -264,12 +417,14 @@ def read_tensor_set(path, info, classes, fmt='mtt', floats=False):
     return data, head
 
 def _stage_dirs(p):
-    return sorted((d for d in Path(p).iterdir() if _STAGE_DIR.match(d.name)), key=lambda d: int(_STAGE_DIR.match(d.name).group(1)))
+    return sorted((d for d in Path(p).iterdir() if _STAGE_DIR.match(d.name)),
+                  key=lambda d: int(_STAGE_DIR.match(d.name).group(1)))
 
 def read_stages(path, info, classes, floats=False):
     "(set, header) of a PDD run written as interval<k>_epoch<a>-<b>/ MTT folders: every image tagged with its stage k."
     dirs = _stage_dirs(path); ks = [int(_STAGE_DIR.match(d.name).group(1)) for d in dirs]
-    if ks != list(range(1, len(ks) + 1)): raise SetError(f'{path}: stage folders interval1 … interval{len(ks)} expected, found {[d.name for d in dirs]}')
+    if ks != list(range(1, len(ks) + 1)): raise SetError(f'{path}: stage folders interval1 … interval{len(ks)} '
+                                                         f'expected, found {[d.name for d in dirs]}')
     parts = [read_tensor_set(d, info, classes, 'mtt', floats) for d in dirs]
     cls = FloatImages if floats else ImageTensors
     data = cls(torch.cat([d.x for d, _ in parts]), torch.cat([d.y for d, _ in parts]), classes, info, 'distilled')
@@ -277,29 +432,77 @@ def read_stages(path, info, classes, floats=False):
     rows = [dict(label=int(c), stage=s) for (d, _), s in zip(parts, ks) for c in d.y.tolist()]
     head = dict(parts[-1][1], format='mtt-stages', images=rows, stages=len(ks), learned_lr=lrs[-1],
                 learned_lr_per_stage=lrs if all(v is not None for v in lrs) else None,
-                found=f'{len(ks)} stages of ' + ', '.join(str(len(d)) for d, _ in parts) + ' images; ' + parts[-1][1]['found'])
+                found=f'{len(ks)} stages of ' + ', '.join(str(len(d)) for d, _ in parts) + ' images; '
+                + parts[-1][1]['found'])
     return data, head
 
 # %% ../nbs/05a_sets.ipynb #97f7adbb
-def load_distilled(path, info, classes, floats=False, prog='delt'):
-    "A distilled set in any of `SET_FORMATS` as `ImageTensors` (`FloatImages` for tensor formats with `floats`), and its manifest or header (or None)."
+def read_set(path, info, classes, floats=False, prog='delt', float_copy=False, check=False):
+    """A distilled set in any of `SET_FORMATS` as `ImageTensors`, and its manifest or header (or None). `floats`:
+    tensor formats as `FloatImages` (not rounded), and with `float_copy` a delt set's float copy (`write_set(floats=…)`)
+    instead of its PNGs; `check`: every file a delt manifest lists must match its sha256."""
     fmt = set_format(path); p = Path(path).expanduser(); p = p.parent if p.is_file() else p
     if fmt in TENSOR_FILES: data, m = read_tensor_set(p, info, classes, fmt, floats)
     elif fmt == 'mtt-stages': data, m = read_stages(p, info, classes, floats)
     else:
         said = []; items, m = set_items(p, info, classes, prog, said)        # notes wait until the images are decoded
-        data = ImageTensors(read_images(items, info), torch.tensor([c for _, c in items]), classes, info, 'distilled')
+        if check and m is not None: check_hashes(p, m)
+        y = torch.tensor([c for _, c in items])
+        fl = read_floats(p, classes) if floats and float_copy and m is not None else None
+        if fl is not None and not torch.equal(y, torch.arange(fl.shape[0]).repeat_interleave(fl.shape[1])):
+            raise SetError(f'{p}: the manifest labels are not the class-major order of its float copy: '
+                           f'the set is mixed up')
+        data = (float_set(fl, info, classes) if fl is not None else
+                ImageTensors(read_images(items, info), y, classes, info, 'distilled'))
         how = '; classes by folder index newNNN' if fmt == 'official-folder' else ''.join(f'; {s}' for s in said)
         if m is None: note(prog, f'{p}: {fmt} format: {describe_set(data.x, data.y, classes)}{how}')
         return data, m
-    note(prog, f'{p}: {fmt} format: {m["found"]}' + (f'; learned lr {m["learned_lr"]:.4g}' if m.get('learned_lr') else ''))
+    note(prog, f'{p}: {fmt} format: {m["found"]}'
+         + (f'; learned lr {m["learned_lr"]:.4g}' if m.get('learned_lr') else ''))
     return data, m
 
 def set_header(path) -> dict:
-    "What decides a set's evaluation preset, without decoding it: delt's manifest, or {'format', 'base'} of a peer format."
+    """What decides a set's evaluation preset, without decoding it: delt's manifest, or {'format', 'base'} of a peer
+    format."""
     fmt = set_format(path)
     if fmt == 'delt': return set_layout(path)[1] or {}
     return dict(format=fmt, base='trajectory_matching' if fmt in ('mtt', 'mtt-stages') else None)
+
+def manifest_info(m) -> DatasetInfo:
+    "The dataset facts a delt manifest records (`data`: size, channels, mean, std), else its dataset's registry entry."
+    d = m.get('data')
+    if not d: return dataset_info(m['dataset'])
+    return DatasetInfo(m['dataset'], d['size'], d['channels'], tuple(d['mean']), tuple(d['std']), len(m['classes']))
+
+# %% ../nbs/05a_sets.ipynb #8c7b4eda
+def check_hashes(path, m):
+    "Refuse a delt set (at `path`, manifest `m`) whose image files differ from the sha256 its manifest records."
+    root = set_layout(path)[0]
+    bad = [r['file'] for r in m.get('images', []) if 'sha256' in r and sha256_file(root/r['file']) != r['sha256']]
+    if bad: raise SetError(f'{root} is damaged ({len(bad)} files differ from their hashes, e.g. {bad[:2]}): '
+                           f'delete it and make it again')
+
+def read_floats(path, classes=None):
+    """The normalised floats (classes, ipc, C, H, W) of a delt set's float copy, hash and shape checked; None without
+    one."""
+    root, m = set_layout(path); f = (m or {}).get('float_images')
+    if not f: return None
+    p = root/f['file']
+    if not p.is_file() or sha256_file(p) != f['sha256']:
+        raise SetError(f'{p} is damaged or missing (its hash differs from the manifest): '
+                       f'delete {root} and make it again')
+    x = load_file(str(p))['images']
+    if list(x.shape) != list(f['shape']) or (classes is not None and x.shape[0] != len(classes)):
+        raise SetError(f'{p} holds {tuple(x.shape)} images, the manifest says {f["shape"]}: '
+                       f'delete {root} and make it again')
+    return x
+
+def float_set(images, info, classes) -> FloatImages:
+    """Normalised float images (classes, ipc, C, H, W) as a class-major `FloatImages` ([0, 1] scale, not rounded or
+    clamped)."""
+    k, m = images.shape[:2]; x = images.reshape(-1, *images.shape[2:]).float()
+    mean, std = (torch.tensor(v, dtype=x.dtype).view(-1, 1, 1) for v in (info.mean, info.std))
+    return FloatImages(x * std + mean, torch.arange(k).repeat_interleave(m), classes, info)
 
 # %% ../nbs/05a_sets.ipynb #9254264d
 EXPORT_FORMATS = ('mtt', 'ddranking', 'official-folder', 'delt')
@@ -325,7 +528,8 @@ def _write_official(data, out):
 
 def export_set(data, out, fmt, lr=None, source=None) -> Path:
     "Write `data` to the folder `out` in format `fmt` (`EXPORT_FORMATS`), atomically, with delt_export.json beside."
-    if fmt not in EXPORT_FORMATS: raise SetError(f'unknown export format {fmt!r}: choose one of {", ".join(EXPORT_FORMATS)}')
+    if fmt not in EXPORT_FORMATS: raise SetError(f'unknown export format {fmt!r}: choose one of '
+                                                 f'{", ".join(EXPORT_FORMATS)}')
     data, n = _class_major(data), np.bincount(data.y.numpy(), minlength=len(data.classes))
     if fmt == 'ddranking' and not (n == n[0]).all():
         raise SetError(f'DD-Ranking reads classes from the order, so every class needs the same number of images; '
@@ -335,7 +539,8 @@ def export_set(data, out, fmt, lr=None, source=None) -> Path:
         elif fmt == 'ddranking': _write_tensors(data, tmp, ('images.pt', None, 'lr.pt'), lr)
         elif fmt == 'official-folder': _write_official(data, tmp)
         else: save_set(data, tmp, dict(learned_lr=lr) if lr is not None else None)
-        save_json(dict(format=fmt, dataset=data.info.name, classes=data.classes, n_images=len(data), per_class=n.tolist(),
+        save_json(dict(format=fmt, dataset=data.info.name, classes=data.classes, n_images=len(data),
+                       per_class=n.tolist(),
                        learned_lr=lr, source=str(source) if source else None, losses=_LOSSES[fmt],
                        files=sorted(str(f.relative_to(tmp)) for f in tmp.rglob('*') if f.is_file()),
                        written_by=f'delt {package_versions().get("delt", "")}'.strip()), tmp/'delt_export.json')
@@ -344,25 +549,30 @@ def export_set(data, out, fmt, lr=None, source=None) -> Path:
 # %% ../nbs/05a_sets.ipynb #5a261b16
 def _dataset_classes(dataset, data_root=None):
     info = dataset_info(dataset)
-    return info, list(info.classes) if getattr(info, 'classes', None) else get_dataset(dataset, 'train', data_root).classes
+    return (info, list(info.classes) if getattr(info, 'classes', None)
+            else get_dataset(dataset, 'train', data_root).classes)
 
 @call_parse
-def delt_export(images:str=None,             # the set: any format delt-evaluate --images reads (delt, class folders, newNNN/, .pt)
+def delt_export(images:str=None,  # the set: any format delt-evaluate --images reads (delt, class folders, newNNN/, .pt)
                 out:str=None,                # the folder to write (must not exist, unless --overwrite)
                 format:str='mtt',            # mtt | ddranking | official-folder | delt
                 dataset:str='fashion_mnist', # the dataset the set was distilled from (its classes, size, mean/std)
                 data_root:str=None,          # where datasets live (default: $DELT_DATA, then each loader's fallbacks)
                 overwrite:bool=False,        # replace --out if it exists
                 quiet:bool=False):           # no notes
-    "Write a distilled set in a peer's format (MTT/PDD tensors, DD-Ranking tensors, the SRe2L/CDA/DELT JPEG folders) with a manifest."
+    """Write a distilled set in a peer's format (MTT/PDD tensors, DD-Ranking tensors, the SRe2L/CDA/DELT JPEG folders)
+    with a manifest."""
     with cli_errors(delt_export, 'delt-export', kinds=USER_MISTAKES):
         if quiet: set_output(notes=False)
         if not images or not out: raise UserError('delt-export needs --images SET and --out DIR')
-        if format not in EXPORT_FORMATS: raise UserError(f'--format must be one of {", ".join(EXPORT_FORMATS)}, not {format!r}')
-        if Path(out).exists() and not overwrite: raise UserError(f'{out} exists: choose another --out, or pass --overwrite to replace it')
+        if format not in EXPORT_FORMATS: raise UserError(f'--format must be one of {", ".join(EXPORT_FORMATS)}, not '
+                                                         f'{format!r}')
+        if Path(out).exists() and not overwrite: raise UserError(f'{out} exists: choose another --out, or pass '
+                                                                 '--overwrite to replace it')
         info, classes = _dataset_classes(dataset, data_root)
         fmt_in = set_format(images)
-        data, m = load_distilled(images, info, classes, floats=fmt_in in ('mtt', 'ddranking', 'mtt-stages'), prog='delt-export')
+        data, m = read_set(images, info, classes, floats=fmt_in in ('mtt', 'ddranking', 'mtt-stages'),
+                           prog='delt-export')
         export_set(data, out, format, (m or {}).get('learned_lr'), images)
     print(f'{len(data)} images written as {format} to {out} (delt_export.json beside them)')
     return Path(out)

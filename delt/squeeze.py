@@ -14,9 +14,9 @@ from safetensors import SafetensorError
 from fastcore.script import call_parse
 from tqdm.auto import tqdm
 from .core import *
+from .cli import *
 from .data import *
 from .models import *
-from .relabel import data_hash
 from .distributed import setup, world, rank, is_main, agree, refuse, gather, broadcast, barrier
 
 # %% auto #0
@@ -329,8 +329,7 @@ def train_teacher(train, test, arch='convnet3', recipe=None, out=None, seed=0, s
                 save_teacher(model, {**meta, 'epoch': epoch + 1, 'test_acc': acc}, out, f'teacher_ep{epoch+1}')
             with atomic_path(ckpt) as tmp:
                 torch.save(dict(run_id=run_id, model=model.state_dict(), opt=opt.state_dict(), gen=gen.get_state(),
-                                world=world(),
-                                epoch=epoch + 1, history=history,
+                                world=world(), epoch=epoch + 1, history=history,
                                 **({'forgetting': fstate} if fstate is not None else {})), tmp)
     meta.update(test_acc=history[-1]['test_acc'] if history else evaluate(model, test, device=device), history=history,
                 snapshots=[f'teacher_ep{e}' for e in keep], train_seconds=time.time() - t0, versions=package_versions())
@@ -454,8 +453,7 @@ def delt_squeeze(dataset:Annotated[str, {'help': _dataset_help()}]='fashion_mnis
         if not reused and (msg := _flip_note(dataset, train.info, recipe, augment)): note('delt-squeeze', msg)
     with cli_errors(delt_squeeze):                         # an unreadable image met while training, Ctrl-C: one line
         _, meta = train_teacher(train, test, teacher_arch, recipe, out, seed=seed, snapshots=snapshots, device=device,
-                                forgetting=forgetting,
-                                progress=progress and not quiet)
+                                forgetting=forgetting, progress=progress and not quiet)
     if is_main():                                          # under torchrun: one report, written once
         save_json(dict(test_acc=meta['test_acc'], dataset=meta['dataset'], arch=teacher_arch, classes=meta['classes'],
                        history=meta['history'], recipe=meta['recipe'], train_seconds=meta.get('train_seconds')),

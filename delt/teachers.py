@@ -8,7 +8,7 @@ import dataclasses
 from pathlib import Path
 import torch, torch.nn as nn
 from .core import *
-from .data import UserError, one_line
+from .cli import UserError, one_line
 from .models import create_model, bn_layers
 import timm, torchvision
 

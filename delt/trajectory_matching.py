@@ -11,16 +11,16 @@ import numpy as np, torch, torch.nn as nn, torch.nn.functional as F
 from torch.func import functional_call
 from tqdm.auto import tqdm
 from .core import *
+from .cli import *
 from .data import *
 from .dsa import DSA_STRATEGY, dsa
-from .gradient_matching import (mix_seed, fresh_net, union_set, check_frozen, random_init, save_synthetic, _save_ckpt,
-                                    _load_ckpt)
-from .relabel import data_hash
-from .pdd import Base, StageInput, StageOutput
+from .stages import (Base, StageInput, StageOutput, register_base, mix_seed, fresh_net, union_set, check_frozen,
+                          random_init, pixels)
+from .gradient_matching import save_synthetic
 
 # %% auto #0
 __all__ = ['MTT_RECIPES', 'MTT_TRANSITIONS', 'flat_params', 'param_dict', 'student_logits', 'load_flat', 'ZCA', 'fit_zca',
-           'pixels', 'zca_of', 'to_space', 'from_space', 'ExpertConfig', 'expert_file', 'epochs_done', 'buffer_spec',
+           'zca_of', 'to_space', 'from_space', 'ExpertConfig', 'expert_file', 'epochs_done', 'buffer_spec',
            'open_buffer', 'expert_epoch', 'train_expert', 'train_experts', 'ExpertBuffer', 'unroll', 'trajectory_loss',
            'MTTConfig', 'default_recipe', 'mtt_recipe', 'check_windows', 'mtt_step', 'MTTResult', 'trajectory_matching',
            'real_buffer', 'distill_mtt', 'transition_init', 'TrajectoryMatching']
@@ -63,16 +63,11 @@ class ZCA:
         return (x.reshape(len(x), -1) @ self.w_inv.to(x) + self.mean.to(x)).reshape(x.shape)
 
 def fit_zca(x, eps=0.1) -> ZCA:
-    "ZCA of images `x` (N, C, H, W; raw [0, 1] pixels): W = U (S + ε)^(−½) Uᵀ from the covariance's eigen-decomposition U S Uᵀ."
+    """ZCA of images `x` (N, C, H, W; raw [0, 1] pixels): W = U (S + ε)^(−½) Uᵀ from the covariance's
+    eigen-decomposition U S Uᵀ."""
     f = x.reshape(len(x), -1).double(); mean = f.mean(0); c = f - mean
     s, u = torch.linalg.eigh(c.T @ c / (len(f) - 1)); s = s.clamp_min(0)
     return ZCA(mean.float(), ((u * (s + eps).rsqrt()) @ u.T).float(), ((u * (s + eps).sqrt()) @ u.T).float())
-
-def pixels(x, info):
-    "[0, 1]-scale float pixels of uint8 images or of normalised float ones (not clamped: optimised images may leave [0, 1])."
-    if x.dtype == torch.uint8: return x.float() / 255
-    m, s = (torch.tensor(v, dtype=x.dtype, device=x.device).view(-1, 1, 1) for v in (info.mean, info.std))
-    return x * s + m
 
 def zca_of(data, eps=0.1) -> ZCA:
     "The ZCA of a training set (`ImageTensors`), fitted on its raw [0, 1] pixels."
@@ -120,18 +115,21 @@ def _new_array(f, shape, dtype):
 
 def buffer_spec(data, cfg: ExpertConfig, init_id=None) -> dict:
     "What a buffer is made of: the settings, the data (by hash) and where its experts start (`init_id`, None: fresh)."
-    return dict(config=asdict(cfg), dataset=data.info.name, n=len(data), data=data_hash(data), classes=data.classes, init=init_id)
+    return dict(config=asdict(cfg), dataset=data.info.name, n=len(data), data=data_hash(data), classes=data.classes,
+                init=init_id)
 
 def open_buffer(path, data, cfg: ExpertConfig, init_id=None) -> dict:
     "Create the buffer folder `path` for these settings, or check that it holds them; returns its buffer.json."
-    if cfg.storage not in ('float32', 'float16'): raise ValueError(f"storage must be 'float32' or 'float16', not {cfg.storage!r}")
-    spec = json.loads(json.dumps(buffer_spec(data, cfg, init_id), default=str)); meta = dict(spec, key=fingerprint(spec))
+    if cfg.storage not in ('float32', 'float16'): raise ValueError("storage must be 'float32' or 'float16', not "
+                                                                   f"{cfg.storage!r}")
+    spec = json.loads(json.dumps(buffer_spec(data, cfg, init_id), default=str))
+    meta = dict(spec, key=fingerprint(spec))
     f = Path(path)/'buffer.json'
     if f.exists():
         old = load_json(f)
         if old.get('key') != meta['key']:
-            raise ValueError(f'{path} holds experts made with other settings (they differ in {sorted(k for k in spec if old.get(k) != spec[k])}): '
-                             'use another folder, or delete it')
+            raise ValueError(f'{path} holds experts made with other settings (they differ in '
+                             f'{sorted(k for k in spec if old.get(k) != spec[k])}): use another folder, or delete it')
         return old
     Path(path).mkdir(parents=True, exist_ok=True); save_json(meta, f)
     return meta
@@ -161,13 +159,15 @@ def train_expert(data, cfg: ExpertConfig, k, path, init=None, zca=None, device='
     for e in range(done, cfg.epochs + 1):
         expert_epoch(model, opt, data, cfg, torch.Generator().manual_seed(mix_seed(cfg.seed, 'expert', k, e)), zca)
         row = flat_params(model)
-        if not row.isfinite().all(): raise FloatingPointError(f'expert {k} diverged in epoch {e} (lr {cfg.lr}): lower the learning rate')
+        if not row.isfinite().all(): raise FloatingPointError(f'expert {k} diverged in epoch {e} (lr {cfg.lr}): lower '
+                                                              'the learning rate')
         arr[e] = row.cpu().numpy(); arr.flush()
         if callback: callback(k, e)
     del arr
     return f
 
-def train_experts(data, path, cfg: ExpertConfig = ExpertConfig(), init=None, init_id=None, device=None, progress=True, callback=None) -> Path:
+def train_experts(data, path, cfg: ExpertConfig = ExpertConfig(), init=None, init_id=None, device=None, progress=True,
+                  callback=None) -> Path:
     "The buffer of `cfg.n_experts` experts on real `data` at `path` (resumed where it stopped); returns `path`."
     device = torch.device(device or default_device())
     open_buffer(path, data, cfg, init_id)
@@ -184,11 +184,12 @@ class ExpertBuffer:
     def __init__(self, path, info):
         self.path, self.meta = Path(path), load_json(Path(path)/'buffer.json')
         c = self.meta['config']; self.cfg = ExpertConfig(**c)
-        self.arrays = [np.load(expert_file(path, k), mmap_mode='r') for k in range(c['n_experts']) if expert_file(path, k).exists()]
+        self.arrays = [np.load(expert_file(path, k), mmap_mode='r')
+                       for k in range(c['n_experts']) if expert_file(path, k).exists()]
         short = [k for k, a in enumerate(self.arrays) if epochs_done(a) < len(a)]
         if len(self.arrays) < c['n_experts'] or short:
-            raise ValueError(f'{path} is unfinished ({len(self.arrays)} of {c["n_experts"]} experts, unfinished: {short[:5]}): '
-                             'run train_experts again with the same settings to finish it')
+            raise ValueError(f'{path} is unfinished ({len(self.arrays)} of {c["n_experts"]} experts, unfinished: '
+                             f'{short[:5]}): run train_experts again with the same settings to finish it')
         self.model = fresh_net(c['arch'], info, len(self.meta['classes']), 0, c['width'])
     @property
     def epochs(self):
@@ -219,7 +220,8 @@ def trajectory_loss(end, start, target):
 # %% ../nbs/09b_trajectory_matching.ipynb #bc5bf053
 @dataclass
 class MTTConfig:
-    "Trajectory matching's settings; these field defaults are MTT's argparse ones (`mtt_recipe('argparse')`): callers start from a recipe."
+    """Trajectory matching's settings; these field defaults are MTT's argparse ones (`mtt_recipe('argparse')`): callers
+    start from a recipe."""
     iterations: int = 5000
     syn_steps: int = 20            # N: student steps per iteration
     expert_epochs: int = 3         # M: expert epochs they must cover
@@ -228,19 +230,23 @@ class MTTConfig:
     lr_lr: float = 1e-5
     lr_init: float = 0.01          # initial step size
     momentum: float = 0.5
-    batch_syn: int = None          # images per student step, drawn from the union (None: classes × the new images per class)
+    batch_syn: int = None     # images per student step, drawn from the union (None: classes × the new images per class)
     dsa: bool = True
     strategy: str = DSA_STRATEGY
     checkpoint_every: int = 100
     seed: int = 0
 
 MTT_RECIPES = {   # per-stage images per class n → PDD README's commands (CIFAR, ZCA on); 'argparse': MTT's defaults
-    'argparse': dict(syn_steps=20, expert_epochs=3, max_start_epoch=25, lr_img=1000., lr_lr=1e-5, lr_init=0.01, zca=False),
-    'pdd_cifar10_5x2': dict(syn_steps=50, expert_epochs=2, max_start_epoch=5, lr_img=1000., lr_lr=1e-7, lr_init=0.01, zca=True),
-    'pdd_cifar10_5x10': dict(syn_steps=30, expert_epochs=2, max_start_epoch=15, lr_img=1000., lr_lr=1e-5, lr_init=0.01, zca=True),
-    'pdd_cifar100_5x2': dict(syn_steps=20, expert_epochs=3, max_start_epoch=20, lr_img=1000., lr_lr=1e-5, lr_init=0.01, zca=True),
-    'pdd_cifar100_5x10': dict(syn_steps=20, expert_epochs=2, max_start_epoch=20, lr_img=1000., lr_lr=1e-5, lr_init=0.01, zca=True,
-                              batch_syn=512)}
+    'argparse': dict(syn_steps=20, expert_epochs=3, max_start_epoch=25, lr_img=1000., lr_lr=1e-5, lr_init=0.01,
+                     zca=False),
+    'pdd_cifar10_5x2': dict(syn_steps=50, expert_epochs=2, max_start_epoch=5, lr_img=1000., lr_lr=1e-7, lr_init=0.01,
+                            zca=True),
+    'pdd_cifar10_5x10': dict(syn_steps=30, expert_epochs=2, max_start_epoch=15, lr_img=1000., lr_lr=1e-5, lr_init=0.01,
+                             zca=True),
+    'pdd_cifar100_5x2': dict(syn_steps=20, expert_epochs=3, max_start_epoch=20, lr_img=1000., lr_lr=1e-5, lr_init=0.01,
+                             zca=True),
+    'pdd_cifar100_5x10': dict(syn_steps=20, expert_epochs=2, max_start_epoch=20, lr_img=1000., lr_lr=1e-5, lr_init=0.01,
+                              zca=True, batch_syn=512)}
 MTT_RECIPES['pdd_5x2'], MTT_RECIPES['pdd_5x10'] = MTT_RECIPES['pdd_cifar10_5x2'], MTT_RECIPES['pdd_cifar10_5x10']
 for _n in ('5x2', '5x10'):   # ProgressiveDD README, Tiny-ImageNet (ConvNetD4, no ZCA; the same settings for both)
     MTT_RECIPES[f'pdd_tiny_{_n}'] = dict(syn_steps=20, expert_epochs=2, max_start_epoch=20, lr_img=10000., lr_lr=1e-4,
@@ -262,14 +268,18 @@ def mtt_recipe(name='argparse', **overrides) -> tuple:
 def check_windows(cfg: MTTConfig, epochs):
     "Start epochs t < max_start_epoch need t + expert_epochs ≤ the experts' epochs."
     if cfg.max_start_epoch < 1 or cfg.expert_epochs < 1 or cfg.syn_steps < 1:
-        raise ValueError(f'need max_start_epoch, expert_epochs and syn_steps ≥ 1, got {cfg.max_start_epoch}, {cfg.expert_epochs}, {cfg.syn_steps}')
+        raise ValueError(f'need max_start_epoch, expert_epochs and syn_steps ≥ 1, got {cfg.max_start_epoch}, '
+                         f'{cfg.expert_epochs}, {cfg.syn_steps}')
     if cfg.max_start_epoch - 1 + cfg.expert_epochs > epochs:
-        raise ValueError(f'start epochs up to {cfg.max_start_epoch - 1} plus {cfg.expert_epochs} expert epochs need experts of at least '
-                         f'{cfg.max_start_epoch - 1 + cfg.expert_epochs} epochs, these have {epochs}')
+        raise ValueError(f'start epochs up to {cfg.max_start_epoch - 1} plus {cfg.expert_epochs} expert epochs need '
+                         f'experts of at least {cfg.max_start_epoch - 1 + cfg.expert_epochs} epochs, these have '
+                         f'{epochs}')
 
 def mtt_step(buffer, syn, lr, frozen, cfg: MTTConfig, opt_img, opt_lr, generator):
-    "One iteration: expert and start epoch drawn, the unroll, one update of the images and of the step size; returns (loss, k, t)."
-    k = int(torch.randint(len(buffer), (1,), generator=generator)); t = int(torch.randint(cfg.max_start_epoch, (1,), generator=generator))
+    """One iteration: expert and start epoch drawn, the unroll, one update of the images and of the step size; returns
+    (loss, k, t)."""
+    k = int(torch.randint(len(buffer), (1,), generator=generator))
+    t = int(torch.randint(cfg.max_start_epoch, (1,), generator=generator))
     start, target = buffer.rows(k, [t, t + cfg.expert_epochs], syn.device)
     x, y = union_set(syn, frozen)
     bs = cfg.batch_syn or syn.shape[0] * syn.shape[1]              # classes × this stage's n, drawn from the union
@@ -290,33 +300,42 @@ class MTTResult:
 
 def trajectory_matching(buffer: ExpertBuffer, x0, cfg: MTTConfig, frozen=None, zca=None, checkpoint=None, progress=True,
                         callback=None, info=None) -> MTTResult:
-    "Optimise `x0` (classes, n, C, H, W; normalised) and a step size by matching `buffer`'s trajectories, `frozen` conditioning."
+    """Optimise `x0` (classes, n, C, H, W; normalised) and a step size by matching `buffer`'s trajectories, `frozen`
+    conditioning."""
     check_windows(cfg, buffer.epochs)
     frozen = check_frozen(frozen, x0); dev = x0.device
-    if zca is not None and info is None: raise ValueError("with a ZCA, trajectory_matching needs the dataset's `info` (its raw pixels are whitened)")
-    white = (lambda t: t) if zca is None else (lambda t: to_space(t.reshape(-1, *t.shape[2:]), info, zca).reshape(t.shape))
+    if zca is not None and info is None: raise ValueError("with a ZCA, trajectory_matching needs the dataset's `info` "
+                                                          "(its raw pixels are whitened)")
+    white = ((lambda t: t) if zca is None
+             else (lambda t: to_space(t.reshape(-1, *t.shape[2:]), info, zca).reshape(t.shape)))
     fz = None if frozen is None else white(frozen.to(dev))
     buffer.model.to(dev)
     syn = nn.Parameter(white(x0.detach().clone()))
     lr = nn.Parameter(torch.tensor(float(cfg.lr_init), device=dev))
-    opt_img = torch.optim.SGD([syn], lr=cfg.lr_img, momentum=cfg.momentum); opt_lr = torch.optim.SGD([lr], lr=cfg.lr_lr, momentum=cfg.momentum)
+    opt_img = torch.optim.SGD([syn], lr=cfg.lr_img, momentum=cfg.momentum)
+    opt_lr = torch.optim.SGD([lr], lr=cfg.lr_lr, momentum=cfg.momentum)
     gen = torch.Generator().manual_seed(cfg.seed)
-    key = fingerprint(dict(cfg=asdict(cfg), buffer=buffer.meta['key'], x0=x0.double().sum().item(), shape=list(x0.shape), zca=zca is not None,
-                           **({} if fz is None else dict(frozen=frozen.double().sum().item(), frozen_shape=list(frozen.shape)))))
+    key = fingerprint(dict(cfg=asdict(cfg), buffer=buffer.meta['key'], x0=x0.double().sum().item(),
+                           shape=list(x0.shape), zca=zca is not None,
+                           **({} if fz is None else dict(frozen=frozen.double().sum().item(),
+                                                         frozen_shape=list(frozen.shape)))))
     hist, start = dict(loss=[], lr=[], expert=[], start_epoch=[]), 0
-    st = _load_ckpt(checkpoint, key)
+    st = load_ckpt(checkpoint, key)
     if st is not None:
         with torch.no_grad(): syn.copy_(st['syn']); lr.copy_(st['lr'])
-        opt_img.load_state_dict(st['opt']); opt_lr.load_state_dict(st['opt_lr']); gen.set_state(st['gen']); start, hist = st['it'], st['hist']
+        opt_img.load_state_dict(st['opt']); opt_lr.load_state_dict(st['opt_lr']); gen.set_state(st['gen'])
+        start, hist = st['it'], st['hist']
     t0 = time.time()
-    bar = tqdm(range(start, cfg.iterations), initial=start, total=cfg.iterations, desc='trajectory matching', disable=not progress, leave=False)
+    bar = tqdm(range(start, cfg.iterations), initial=start, total=cfg.iterations, desc='trajectory matching',
+               disable=not progress, leave=False)
     for it in bar:
         loss, k, t = mtt_step(buffer, syn, lr, fz, cfg, opt_img, opt_lr, gen)
         for name, v in zip(hist, (loss, lr.item(), k, t)): hist[name].append(v)
         if it % 10 == 0: bar.set_postfix(loss=f'{loss:.3f}', lr=f'{lr.item():.4g}')
         if callback: callback(it)
         if checkpoint is not None and (it + 1) % cfg.checkpoint_every == 0 and it + 1 < cfg.iterations:
-            _save_ckpt(checkpoint, key, it + 1, syn, opt_img, gen, hist, dict(lr=lr.detach().cpu(), opt_lr=opt_lr.state_dict()))
+            save_ckpt(checkpoint, key=key, it=it + 1, syn=syn.detach().cpu(), opt=opt_img.state_dict(),
+                      gen=gen.get_state(), hist=hist, lr=lr.detach().cpu(), opt_lr=opt_lr.state_dict())
     out = from_space(syn.detach().reshape(-1, *x0.shape[2:]), info, zca).reshape(x0.shape)
     return MTTResult(out, lr.item(), hist, time.time() - t0)
 
@@ -326,33 +345,39 @@ def real_buffer(data, buffer_dir, ecfg: ExpertConfig, device=None, progress=True
     path = Path(buffer_dir)/f'real_{fingerprint(buffer_spec(data, ecfg))}'
     return ExpertBuffer(train_experts(data, path, ecfg, device=device, progress=progress), data.info)
 
-def distill_mtt(data, ipc, buffer_dir, cfg: MTTConfig = MTTConfig(), ecfg: ExpertConfig = ExpertConfig(), out=None, device=None,
-                checkpoint=None, progress=True) -> MTTResult:
-    "A single-stage MTT set of `ipc` images per class of real `data` (experts under `buffer_dir`), written to `out` if given."
+def distill_mtt(data, ipc, buffer_dir, cfg: MTTConfig = MTTConfig(), ecfg: ExpertConfig = ExpertConfig(), out=None,
+                device=None, checkpoint=None, progress=True) -> MTTResult:
+    """A single-stage MTT set of `ipc` images per class of real `data` (experts under `buffer_dir`), written to `out` if
+    given."""
     dev = torch.device(device or default_device())
     buf = real_buffer(data, buffer_dir, ecfg, dev, progress)
     x0, drawn = random_init(data, ipc, cfg.seed)
     zca = zca_of(data) if ecfg.zca else None
     res = trajectory_matching(buf, x0.to(dev), cfg, zca=zca, checkpoint=checkpoint, progress=progress, info=data.info)
     if out is not None:
-        save_synthetic(res.images, data, out, 'mtt', learned_lr=res.lr, settings=asdict(cfg), experts=dict(path=str(buf.path), **asdict(ecfg)),
+        save_synthetic(res.images, data, out, 'mtt', learned_lr=res.lr, settings=asdict(cfg),
+                       experts=dict(path=str(buf.path), **asdict(ecfg)),
                        source_index=drawn.tolist(), history=res.history, seconds=res.seconds)
     return res
 
 # %% ../nbs/09b_trajectory_matching.ipynb #42f0fe60
-def transition_init(prev: ExpertBuffer, union, lr, epochs, cfg: ExpertConfig, seed, zca=None, device='cpu', info=None, batch_size=256):
-    "init(k) for PDD's next-stage experts: expert k's epoch-0 weights of the *current* buffer `prev`, trained `epochs` epochs on `union`."
+def transition_init(prev: ExpertBuffer, union, lr, epochs, cfg: ExpertConfig, seed, zca=None, device='cpu', info=None,
+                    batch_size=256):
+    """init(k) for PDD's next-stage experts: expert k's epoch-0 weights of the *current* buffer `prev`, trained `epochs`
+    epochs on `union`."""
     x, y = union_set(union.to(device), None)
     if zca is not None: x = to_space(x, info, zca)
     def init(k):
         model = load_flat(copy.deepcopy(prev.model).to(device), prev.rows(k, [0], device)[0]).train()
-        opt, g = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4), torch.Generator().manual_seed(mix_seed(seed, 'transition', k))
-        for e in range(epochs):                        # the evaluation routine: SGD momentum 0.9, wd 5e-4, lr ×0.1 halfway, DSA
+        opt, g = (torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4),
+                  torch.Generator().manual_seed(mix_seed(seed, 'transition', k)))
+        for e in range(epochs):                # the evaluation routine: SGD momentum 0.9, wd 5e-4, lr ×0.1 halfway, DSA
             for grp in opt.param_groups: grp['lr'] = lr * (0.1 if e >= epochs // 2 + 1 else 1.)
             for b in torch.randperm(len(x), generator=g).split(batch_size):
                 xb = x[b.to(device)]
                 if cfg.dsa: xb = dsa(xb, g, cfg.strategy)
-                loss = F.cross_entropy(model(xb), y[b.to(device)]); opt.zero_grad(set_to_none=True); loss.backward(); opt.step()
+                loss = F.cross_entropy(model(xb), y[b.to(device)]); opt.zero_grad(set_to_none=True); loss.backward()
+                opt.step()
         return flat_params(model)
     return init
 
@@ -360,15 +385,25 @@ def _digest(t): return hashlib.sha256(t.detach().float().cpu().contiguous().nump
 
 MTT_TRANSITIONS = ('cumulative', 'none')
 
+@register_base
 class TrajectoryMatching(Base):
-    "PDD's base over MTT: random real initial images, earlier stages frozen, cumulative transition experts from stage 2 on."
+    """PDD's base over MTT: random real initial images, earlier stages frozen, cumulative transition experts from stage
+    2 on."""
     name, transitions = 'trajectory_matching', False       # transitions are made within the stage (see above)
-    def __init__(self, buffer_dir='outputs/buffers', transition='cumulative', transition_epochs=1000, experts=None, recipe=None,
-                 progress=True, **overrides):
-        self.buffer_dir, self.transition, self.transition_epochs, self.progress = Path(buffer_dir), transition, transition_epochs, progress
+    options = ('iterations', 'dsa', 'syn_steps', 'buffer_dir', 'recipe')   # delt-pdd's options it takes (`settings`)
+    @classmethod
+    def settings(cls, args: dict) -> dict:
+        "`Base.settings`, and the expert buffer's size from `--n-experts`, `--expert-epochs` (unset: `ExpertConfig`'s)."
+        kw, ex = super().settings(args), dict(n_experts=args['n_experts'], epochs=args['expert_epochs'])
+        kw['experts'] = {k: v for k, v in ex.items() if v is not None}
+        return kw
+    def __init__(self, buffer_dir='outputs/buffers', transition='cumulative', transition_epochs=1000, experts=None,
+                 recipe=None, progress=True, **overrides):
+        self.buffer_dir, self.transition, self.transition_epochs, self.progress = (Path(
+            buffer_dir), transition, transition_epochs, progress)
         self.ecfg, self.experts, self.overrides = ExpertConfig(**(experts or {})), experts or {}, overrides
         self.cfg, self.recipe, self.n, self.lrs = None, None, None, {}
-        if recipe is not None: self.use_recipe(recipe)       # else the published one for the stage's n, chosen by `prepare`
+        if recipe is not None: self.use_recipe(recipe)   # else the published one for the stage's n, chosen by `prepare`
     def use_recipe(self, recipe):
         "Take a named recipe's settings (and its ZCA unless `experts` says), the explicit overrides on top."
         cfg, zca = mtt_recipe(recipe, **self.overrides)
@@ -378,16 +413,17 @@ class TrajectoryMatching(Base):
         "The settings for `n` new images per class (the published recipe unless one was named), checked."
         if self.cfg is None:
             self.use_recipe(default_recipe(info.name, n))
-            if not any(f in canonical_name(info.name) for f in ('cifar', 'tiny')):   # no recipe of its own was published
+            if not any(f in canonical_name(info.name) for f in ('cifar', 'tiny')):  # no recipe of its own was published
                 note('delt', f"{info.name} has no published MTT recipe: using {self.recipe} (CIFAR-10's"
                              f"{', ZCA on' if self.ecfg.zca else ''}); name another with --recipe")
         check_windows(self.cfg, self.ecfg.epochs)
-        if self.transition not in MTT_TRANSITIONS: raise ValueError(f'transition must be one of {MTT_TRANSITIONS}, not {self.transition!r}')
+        if self.transition not in MTT_TRANSITIONS: raise ValueError(f'transition must be one of {MTT_TRANSITIONS}, not '
+                                                                    f'{self.transition!r}')
         if self.transition_epochs < 0: raise ValueError(f'transition epochs must be ≥ 0, got {self.transition_epochs}')
         if self.transition_epochs == 0: self.transition = 'none'
         self.n, self.info = n, info
-        return dict(base=self.name, recipe=self.recipe, **asdict(self.cfg), experts=asdict(self.ecfg), transition=self.transition,
-                    transition_epochs=self.transition_epochs)
+        return dict(base=self.name, recipe=self.recipe, **asdict(self.cfg), experts=asdict(self.ecfg),
+                    transition=self.transition, transition_epochs=self.transition_epochs)
     def need(self):
         "Real images per class a stage draws (its initial images)."
         return self.n
@@ -396,38 +432,48 @@ class TrajectoryMatching(Base):
         "The learned step size of stage `s` (kept in memory, and in learned_lr.json beside the stages)."
         f = self._lr_file(inp)
         lrs = {**(load_json(f) if f is not None and f.exists() else {}), **self.lrs}
-        if str(s) not in lrs: raise ValueError(f'stage {inp.stage} needs the learned step size of stage {s}, which is not recorded'
-                                               + (f' in {f}' if f else '') + ': run the earlier stages with this base')
+        if str(s) not in lrs:
+            raise ValueError(f'stage {inp.stage} needs the learned step size of stage {s}, which is not recorded'
+                             + (f' in {f}' if f else '') + ': run the earlier stages with this base')
         return float(lrs[str(s)])
     def previous_lr(self, inp):
         "The learned step size of stage i − 1."
         return self.stage_lr(inp, inp.stage - 1)
     def real_data(self, inp):
-        "The real images experts and transitions train on: the full training set (only initial images come from a stage's bin)."
+        """The real images experts and transitions train on: the full training set (only initial images come from a
+        stage's bin)."""
         return inp.data
     def stage_buffer(self, inp, device, zca=None) -> ExpertBuffer:
-        "Stage 1 (or no transition): the buffer on real data; stage s > 1: experts from epoch 0 of stage s − 1's buffer, through the union."
+        """Stage 1 (or no transition): the buffer on real data; stage s > 1: experts from epoch 0 of stage s − 1's
+        buffer, through the union."""
         real = self.real_data(inp)
         buf = real_buffer(real, self.buffer_dir, self.ecfg, device, self.progress)
         if inp.frozen is None or self.transition == 'none': return buf
         ecfg = replace(self.ecfg, epochs=self.cfg.max_start_epoch + self.cfg.expert_epochs + 1)
-        for s in range(2, inp.stage + 1):              # cumulative: each stage's buffer starts from the one before (cached on disk)
+        for s in range(2, inp.stage + 1):  # cumulative: each stage's buffer starts from the one before (cached on disk)
             union, lr = inp.frozen[:, :(s - 1) * inp.n], self.stage_lr(inp, s - 1)
-            init_id = dict(prev=buf.meta['key'], union=_digest(union), shape=list(union.shape), lr=lr, epochs=self.transition_epochs, stage=s)
+            init_id = dict(prev=buf.meta['key'], union=_digest(union), shape=list(union.shape), lr=lr,
+                           epochs=self.transition_epochs, stage=s)
             path = self.buffer_dir/f'pdd_{fingerprint(buffer_spec(real, ecfg, init_id))}'
-            init = transition_init(buf, union, lr, self.transition_epochs, self.ecfg, mix_seed(init_id), zca, device, real.info)
+            init = transition_init(buf, union, lr, self.transition_epochs, self.ecfg, mix_seed(init_id), zca, device,
+                                   real.info)
             buf = ExpertBuffer(train_experts(real, path, ecfg, init, init_id, device, self.progress), real.info)
         return buf
     def synthesize(self, inp: StageInput) -> StageOutput:
-        "The stage's n new images per class by trajectory matching, the earlier stages' images frozen; its step size recorded."
+        """The stage's n new images per class by trajectory matching, the earlier stages' images frozen; its step size
+        recorded."""
         dev = next(inp.model.parameters()).device if inp.model is not None else default_device()
         zca = zca_of(self.real_data(inp)) if self.ecfg.zca else None    # as train_experts fits it
         buf = self.stage_buffer(inp, dev, zca)
         x0, drawn = random_init(inp.data, inp.n, inp.seed, inp.allowed, inp.used)
-        res = trajectory_matching(buf, x0.to(dev), replace(self.cfg, seed=inp.seed), inp.frozen, zca, inp.checkpoint, self.progress,
-                                  info=inp.data.info)
+        res = trajectory_matching(buf, x0.to(dev), replace(self.cfg, seed=inp.seed), inp.frozen, zca, inp.checkpoint,
+                                  self.progress, info=inp.data.info)
         self.lrs[str(inp.stage)] = res.lr
-        if (f := self._lr_file(inp)) is not None: save_json({**(load_json(f) if f.exists() else {}), str(inp.stage): res.lr}, f)
+        if (f := self._lr_file(inp)) is not None:
+            save_json({**(load_json(f) if f.exists() else {}), str(inp.stage): res.lr}, f)
         k, n = x0.shape[:2]
-        return StageOutput(res.images, drawn, dict(iterations=[self.cfg.iterations] * (k * n), source_index=drawn.view(k, n).flatten().tolist()),
-                           self.cfg.iterations * k * n, summary=dict(learned_lr=res.lr, buffer=str(buf.path), zca=zca is not None))
+        return StageOutput(res.images, drawn,
+                           dict(iterations=[self.cfg.iterations] * (k * n),
+                                source_index=drawn.view(k, n).flatten().tolist()),
+                           self.cfg.iterations * k * n,
+                           summary=dict(learned_lr=res.lr, buffer=str(buf.path), zca=zca is not None))

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np, torch, matplotlib.pyplot as plt
 from PIL import Image
 from .core import *
+from .sets import set_header, set_items, read_images, manifest_info
 
 # %% auto #0
 __all__ = ['by_iterations', 'class_grid', 'init_vs_final', 'loss_curves']
@@ -24,30 +25,42 @@ def _row_label(name, width=16):
     import textwrap
     return textwrap.fill(str(name), width, break_long_words=False, break_on_hyphens=False) or str(name)
 
-def class_grid(path, classes=None, max_per_class=10, figsize_per=0.9):
-    "A grid of a distilled set: one row per class, longest-optimised image first."
-    path = Path(path); man = load_json(path/'manifest.json'); g = by_iterations(man)
+def _images(path, rows, info=None):
+    "{manifest row: uint8 image H×W (or H×W×C)} of the rows `rows` of the delt set at `path`, read by `delt.sets`."
+    man = set_header(path); info = info or manifest_info(man)
+    items = set_items(path, info, man['classes'], prog=None)[0]; rows = sorted(set(rows))
+    x = read_images([items[i] for i in rows], info)
+    return {i: a.permute(1, 2, 0).squeeze(-1).numpy() for i, a in zip(rows, x)}
+
+def class_grid(path, classes=None, max_per_class=10, figsize_per=0.9, info=None):
+    "A grid of a distilled set: one row per class, longest-optimised image first (`info`: default the manifest's)."
+    path = Path(path); man = set_header(path)
+    for i, r in enumerate(man['images']): r['_row'] = i
+    g = by_iterations(man)
     cls = classes if classes is not None else list(g)
     n = min(max_per_class, max(len(g[c]) for c in cls))
+    ims = _images(path, [r['_row'] for c in cls for r in g[c][:n]], info)
     fig, axs = plt.subplots(len(cls), n, figsize=(n * figsize_per, len(cls) * figsize_per), squeeze=False)
     for i, c in enumerate(cls):
         for j in range(n):
             ax = axs[i, j]; ax.axis('off')
             if j < len(g[c]):
-                ax.imshow(np.asarray(Image.open(path/g[c][j]['file'])), cmap='gray')
+                ax.imshow(ims[g[c][j]['_row']], cmap='gray')
                 if i == 0: ax.set_title(f"{g[c][j].get('iterations', '')}", fontsize=7)
-        axs[i, 0].text(-0.08, 0.5, _row_label(man['classes'][c]), fontsize=7, ha='right', va='center', transform=axs[i, 0].transAxes)
+        axs[i, 0].text(-0.08, 0.5, _row_label(man['classes'][c]), fontsize=7, ha='right', va='center',
+                       transform=axs[i, 0].transAxes)
     fig.suptitle(f"{man['method']}: images by iterations optimised (left: longest)", fontsize=9)
     return fig
 
-def init_vs_final(path, n=6):
+def init_vs_final(path, n=6, info=None):
     "Initial (top) and final (bottom) images of the first class, in manifest order."
-    path = Path(path); man = load_json(path/'manifest.json'); init = torch.load(path/'extras.pt', weights_only=True)['init']
+    path = Path(path); man = set_header(path); init = torch.load(path/'extras.pt', weights_only=True)['init']
+    ims = _images(path, range(n), info)
     fig, axs = plt.subplots(2, n, figsize=(n, 2.2), squeeze=False)
     for j in range(n):
         r = man['images'][j]
         axs[0, j].imshow(init[r['label'], j % init.shape[1]].permute(1, 2, 0).squeeze(-1), cmap='gray')
-        axs[1, j].imshow(np.asarray(Image.open(path/r['file'])), cmap='gray')
+        axs[1, j].imshow(ims[j], cmap='gray')
         axs[0, j].set_title(f"{r.get('iterations', '')} it", fontsize=7)
         for a in axs[:, j]: a.axis('off')
     return fig
@@ -56,6 +69,7 @@ def loss_curves(path):
     "Per-iteration CE and BN loss (mean over classes) and active images per class."
     h = torch.load(Path(path)/'extras.pt', weights_only=True)['history']
     fig, ax = plt.subplots(1, 2, figsize=(8, 2.5))
-    ax[0].plot(h['ce'], label='CE'); ax[0].plot(h['bn'], label='BN'); ax[0].set_yscale('log'); ax[0].legend(); ax[0].set_xlabel('iteration')
+    ax[0].plot(h['ce'], label='CE'); ax[0].plot(h['bn'], label='BN'); ax[0].set_yscale('log'); ax[0].legend()
+    ax[0].set_xlabel('iteration')
     ax[1].plot(h['active']); ax[1].set_ylabel('active images / class'); ax[1].set_xlabel('iteration')
     return fig

@@ -6,13 +6,15 @@ from pathlib import Path
 import torch
 import delt.distill, delt.squeeze
 from delt.distributed import setup, local, rank, world, gather, barrier, per_rank
-from delt.data import get_dataset, UserError
+from delt.data import get_dataset
+from delt.cli import UserError
 from delt.ranking import score_images
 from delt.recover import RecoverConfig, recover
 from delt.mosaic import real_init
 from delt.distill import distill
 from delt.squeeze import train_teacher, load_teacher, Recipe, ddp_setup
-from delt.evaluate import EvalConfig, resolve_config, evaluate_seeds, random_baseline, load_distilled
+from delt.evaluate import EvalConfig, resolve_config, evaluate_seeds, random_baseline
+from delt.sets import read_set
 from delt.relabel import store_labels
 from delt.augment import aug_spec
 import numpy as np
@@ -68,7 +70,7 @@ else: raise AssertionError('mismatched arguments were not refused')
 assert not (tmp/'bad'/'manifest.json').exists()
 
 # evaluation: the seeds (and the random baseline's) dealt over the ranks, each seed's history equal to one process's
-data, _ = load_distilled(tmp/'set2', fm.info, fm.classes)
+data, _ = read_set(tmp/'set2', fm.info, fm.classes)
 ec = resolve_config(EvalConfig('hard', 3, augment='none', eval_every=3), 'convnet3', 2, 10)
 e2 = evaluate_seeds(data, test, ec, 'convnet3', [1, 2, 3], path=tmp/'runs.json', key='k', device='cpu', progress=False)
 b2 = random_baseline(fm, test, ec, 'convnet3', 2, [4, 5], cache=tmp/'baselines', device='cpu', progress=False)

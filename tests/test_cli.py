@@ -19,9 +19,32 @@ def test_squeeze_writes_teacher_and_metrics(tmp_path):
     assert f"{m['test_acc']:.2f} %" in r.stdout
     assert sorted(p.name for p in out.iterdir()) == ['metrics.json', 'teacher.json', 'teacher.safetensors']
 
+def test_importing_delt_leaves_argparse_and_excepthook_alone():
+    "A library import changes nothing in the process: one-line parse errors and the Ctrl-C hook are for commands only."
+    code = ('import argparse, sys, delt.cli, delt.data, delt.squeeze, delt.pipeline; '
+            'assert not getattr(argparse.ArgumentParser.error, "_delt", False) and sys.excepthook is sys.__excepthook__')
+    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+
+@pytest.mark.parametrize('args,line', [
+    (['delt-squeeze', '--teacher-epochs', 'abc'],
+     "delt-squeeze: error: argument --teacher-epochs: invalid int value: 'abc'; see delt-squeeze --help"),
+    (['python', '-m', 'delt.pipeline', '--out'],
+     'python -m delt.pipeline: error: argument --out: expected one argument; see python -m delt.pipeline --help')])
+def test_a_command_gives_one_line_parse_errors(tmp_path, args, line):
+    "The real entry points (a console script, python -m delt.…) switch on delt's command-line behaviour themselves."
+    r = run(*args, cwd=tmp_path)
+    assert r.returncode == 2 and r.stderr.strip() == line, r.stderr
+
 @pytest.fixture
 def here(tmp_path, monkeypatch):
-    "A fresh working directory with its own cache: whatever a refused command wrote would show up under it."
+    """A fresh working directory with its own cache: whatever a refused command wrote would show up under it. The process
+    is a command's for the test (`as_command`, as a console script's first line makes it), and back to itself afterwards."""
+    import argparse
+    from delt.cli import as_command
+    monkeypatch.setattr(argparse.ArgumentParser, 'error', argparse.ArgumentParser.error)
+    monkeypatch.setattr(sys, 'excepthook', sys.excepthook)
+    as_command()
     monkeypatch.chdir(tmp_path); monkeypatch.setenv('DELT_CACHE', str(tmp_path/'cache'))
     return tmp_path
 
@@ -176,7 +199,7 @@ def test_an_out_that_cannot_be_written_is_refused_by_every_command(here, teacher
     "An --out that is a file, under a file or unwritable: exit 2, one line, before any work, for every command."
     from delt.squeeze import delt_squeeze
     from delt.distill import delt_distill
-    from delt.evaluate import delt_evaluate
+    from delt.pipeline import delt_evaluate                  # the console script delt-evaluate (pyproject.toml)
     from delt.pdd import delt_pdd
     from delt.pipeline import delt_run
     from delt.experiments import delt_experiments

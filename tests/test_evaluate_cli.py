@@ -109,7 +109,7 @@ def _pdd_run(root):                                                    # a delt-
 ])
 def test_bad_inputs_fail_before_training(tmp_path, teacher, real, layout, edit, extra, msg):
     "In this process, as the console script runs it: one line on stderr naming the mistake, exit 2, nothing trained or written."
-    from delt.evaluate import delt_evaluate
+    from delt.pipeline import delt_evaluate
     root = layout(tmp_path/'set', real)
     if edit: edit(root)
     before = files_under(tmp_path); out = tmp_path/'eval'
@@ -119,7 +119,7 @@ def test_bad_inputs_fail_before_training(tmp_path, teacher, real, layout, edit, 
     assert files_under(tmp_path) == before                               # nothing trained, nothing written (no out, no cache)
 
 def test_old_spellings_still_work_with_a_note(tmp_path, teacher, real):
-    from delt.evaluate import delt_evaluate
+    from delt.pipeline import delt_evaluate
     code, _, err = call(delt_evaluate, '--images', ours(tmp_path/'set', real), '--teacher', teacher, '--student', 'resnet18', '--epochs', '0',
                         '--out', tmp_path/'eval')
     lines = err.strip().splitlines()                                     # a note per old spelling, then the mistake under the new name
@@ -169,7 +169,7 @@ def official_folder(root, real):
 
 def test_published_sets_are_evaluated_next_to_random_real(tmp_path, teacher, real):
     "A set in MTT's tensor files and one in DELT's JPEG folders: read, described in one note, reported beside random real."
-    from delt.evaluate import delt_evaluate
+    from delt.pipeline import delt_evaluate
     common = ['--eval-epochs', '2', '--seeds', '1', '--n-test', '300', '--no-context', '--no-progress', '--cache-dir', tmp_path/'cache']
     code, out, err = call(delt_evaluate, '--images', mtt_set(tmp_path/'mtt', real), '--out', tmp_path/'e1', *common)
     assert code == 0, err[-3000:]
@@ -187,14 +187,14 @@ def test_published_sets_are_evaluated_next_to_random_real(tmp_path, teacher, rea
 def test_export_round_trip_through_the_command(tmp_path, real):
     "delt-export from delt's layout to each peer format and back: the same images (JPEG: up to its loss), the same labels."
     import torch
-    from delt.sets import delt_export, load_distilled
+    from delt.sets import delt_export, read_set
     from delt.data import dataset_info
     src, info = ours(tmp_path/'set', real), dataset_info('fashion_mnist')
-    base, _ = load_distilled(src, info, info.classes, prog=None)
+    base, _ = read_set(src, info, info.classes, prog=None)
     for fmt in ('mtt', 'ddranking', 'official-folder', 'delt'):
         code, out, err = call(delt_export, '--images', src, '--out', tmp_path/fmt, '--format', fmt)
         assert code == 0 and f'20 images written as {fmt}' in out, err
-        back, _ = load_distilled(tmp_path/fmt, info, info.classes, prog=None)
+        back, _ = read_set(tmp_path/fmt, info, info.classes, prog=None)
         assert torch.equal(back.y, base.y)
         diff = (back.x.float() - base.x.float()).abs().mean()
         assert (0 < diff < 8) if fmt == 'official-folder' else diff == 0, (fmt, diff)

@@ -70,7 +70,8 @@ def test_progressive_evaluation_of_the_result(pdd_run, tmp_path):
 
 def test_evaluate_command_is_pdds_evaluation(pdd_run, tmp_path):
     "delt-evaluate --schedule on a delt-pdd set runs `evaluate_stages` (one code path): the same training, loss by loss."
-    from delt.evaluate import delt_evaluate, spaced_subset
+    from delt.pipeline import delt_evaluate
+    from delt.evaluate import spaced_subset
     from delt.data import get_dataset
     from delt.pdd import evaluate_stages, PDD_STUDENT
     code, out, err = call(delt_evaluate, '--images', pdd_run/'stage_2', '--protocol', 'hard', '--schedule', 'progressive',

@@ -257,12 +257,28 @@ def _same(a, b):
     try: return ast.dump(ast.parse(a)) == ast.dump(ast.parse(b))
     except SyntaxError: return False
 
+def join_fragments(src):
+    """Join a short continuation line left by a break (`…, x,` after a line of over 100 characters) to the next line
+    of the same bracket when both fit on one line."""
+    lines = src.split('\n'); i = 1
+    while i < len(lines) - 1:
+        a, b, prev = lines[i], lines[i + 1], lines[i - 1]
+        ind = len(a) - len(a.lstrip())
+        if (a.rstrip().endswith(',') and len(a.strip()) < 40 and ind > 0 and len(prev) > 100
+                and prev.rstrip().endswith(',') and len(b) - len(b.lstrip()) == ind and '#' not in a
+                and len(a.rstrip()) + 1 + len(b.strip()) <= WIDTH):
+            new = lines[:i] + [a.rstrip() + ' ' + b.strip()] + lines[i + 2:]
+            if _same('\n'.join(new), src): lines = new; src = '\n'.join(lines); continue
+        i += 1
+    return '\n'.join(lines)
+
 def fix_cell(src):
     "The four steps on one export cell's source; the AST must not change (docstrings aside)."
     before = ast.dump(ast.parse(src))
     new = wrap_code(move_comments(wrap_docstrings(src)))
     for _ in range(3):                                       # a wrapped line may carry a comment past the width
         new = wrap_code(move_comments(new))
+    new = join_fragments(new)
     strip = lambda t: ast.dump(_no_docstrings(ast.parse(t)))
     if strip(new) != strip(src): raise AssertionError('the rewrap changed the code:\n' + src[:300])
     return new if new != src else src
@@ -290,7 +306,7 @@ def fix_notebook(path):
     p = Path(path); nb = json.loads(p.read_text()); n0 = len(long_lines(p))
     for c in nb['cells']:
         src = ''.join(c['source'])
-        if c['cell_type'] != 'code' or not is_export(src) or all(len(l) <= WIDTH for l in src.split('\n')): continue
+        if c['cell_type'] != 'code' or not is_export(src): continue
         c['source'] = fix_cell(src).splitlines(keepends=True)
     p.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + '\n')
     return n0, len(long_lines(p))
