@@ -528,9 +528,7 @@ def _dataset_of(nb, vals, smoke=False):
     return {**default_params(nb), **full, **vals}.get('dataset')
 
 @call_parse
-# an experiment of nbs/experiments (distill, methods, ablations, cross_arch, compute, diversity, pdd, protocol, report),
-# `list` for each one's description and cost, or a notebook path
-def delt_experiments(name:str,
+def delt_experiments(name:str,          # an experiment of nbs/experiments (`list` names each, with its cost), or a path
                      # overrides "key=value …" (e.g. "eval_epochs=100 seeds=3"), checked against the notebook's
                      # parameters cell before anything runs
                      params:str='',

@@ -493,8 +493,7 @@ def evaluate_any(spec: EvalSpec, *, progress=True, on_seed=None) -> dict:
 _EVAL_OUT = ('metrics.json', 'results.csv', 'accuracy.png', 'runs.json', 'runs_hard.json', 'runs_noaug.json')
 
 @call_parse
-# a dataset name (aliases such as fashion-mnist), or folder:<path>[@size] (no @size: the files' size)
-def delt_evaluate(dataset:str='fashion_mnist',
+def delt_evaluate(dataset:str='fashion_mnist',  # a dataset name, or folder:<path>[@size] (no @size: the files' size)
                   # the teacher: a folder (delt-squeeze --out DIR, a make demo run folder), torchvision:NAME, timm:NAME
                   # or FILE.pth@ARCH; needed by the soft protocol
                   teacher:str=None,
