@@ -3,13 +3,18 @@
     python tools/width.py nbs/06_recover.ipynb ...   # rewrap the export cells of these notebooks in place
     python tools/width.py --check nbs/*.ipynb         # list the long lines left (exit 1 if any)
 
-Only export cells (`#| export`, `#| exports`) are touched, and only their long lines, in four steps:
+Only export cells (`#| export`, `#| exports`) are touched, and only their long lines, in five steps:
 1. a docstring line is rewrapped at a space (a one-line `"..."` docstring becomes a `\"\"\"...\"\"\"` one);
 2. a trailing comment is pulled closer to its code, or else moved onto its own line(s) just above it (for a
-   `call_parse` parameter, fastcore's `docments` reads a comment on the lines above a parameter as its help too);
+   `call_parse` parameter, fastcore's `docments` reads a comment on the lines above a parameter as its help too;
+   check that the first parameter of a `def` keeps its comment on its own line);
 3. a long full-line comment is rewrapped;
-4. the remaining long code lines go through black (`line_length=120`, no string normalisation, only those lines:
-   `--line-ranges`), which keeps the AST; black is a developer tool, not a dependency: `pip install black`.
+4. a long code line is broken, in this order of preference: the string literals that cross the width re-filled
+   (implicit concatenation, aligned), `a; b` split, `if x: y` turned into a block when that is enough, a long
+   `a or b` / `x if c else y` / tuple put in brackets, a break after the shallowest comma or before an operator
+   (aligned under its bracket), and last a break after an opening bracket;
+5. a short fragment such a break leaves is joined to the next line of the same bracket.
+Each cell's AST must come out unchanged (docstrings compared with their whitespace normalised), or the tool stops.
 What is left (a long string literal, a line inside a multi-line string) is printed for a person to break."""
 import ast, io, json, sys, textwrap, tokenize
 from pathlib import Path
