@@ -196,6 +196,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'delt.evaluate.batch_size_rule': ('evaluate.html#batch_size_rule', 'delt/evaluate.py'),
                                'delt.evaluate.context_lines': ('evaluate.html#context_lines', 'delt/evaluate.py'),
                                'delt.evaluate.crop_only': ('evaluate.html#crop_only', 'delt/evaluate.py'),
+                               'delt.evaluate.data_facts': ('evaluate.html#data_facts', 'delt/evaluate.py'),
                                'delt.evaluate.decay_groups': ('evaluate.html#decay_groups', 'delt/evaluate.py'),
                                'delt.evaluate.diagnostics': ('evaluate.html#diagnostics', 'delt/evaluate.py'),
                                'delt.evaluate.eval_epochs': ('evaluate.html#eval_epochs', 'delt/evaluate.py'),

@@ -34,8 +34,8 @@ __all__ = ['HARD_AUGMENT_NAMES', 'PROTOCOL_PRESETS', 'BASE_PRESETS', 'HARD_AUGME
            'baseline_key', 'random_baseline', 'tidy_rows', 'write_csv', 'accuracy_series', 'accuracy_figure',
            'plot_accuracy', 'write_report', 'spaced_subset', 'prepare_evaluation', 'set_stages', 'schedule_plan',
            'full_data_accuracy', 'diagnostics', 'hard_context_config', 'evaluate_in_context', 'pm', 'pm_seeds',
-           'context_lines', 'EvalSpec', 'EvalPlan', 'spec_preset', 'base_config', 'resolve_eval', 'run_evaluation',
-           'pdd_run_hint', 'evaluation_info', 'with_info']
+           'context_lines', 'EvalSpec', 'EvalPlan', 'spec_preset', 'base_config', 'resolve_eval', 'data_facts',
+           'run_evaluation', 'pdd_run_hint', 'evaluation_info', 'with_info']
 
 # %% ../nbs/08_evaluate.ipynb #05b5d643
 def student_lr(student: str) -> float:
@@ -703,6 +703,13 @@ def resolve_eval(spec: EvalSpec, data, manifest=None) -> EvalPlan:
     seeds = seeds_for(spec.seeds) if isinstance(spec.seeds, int) else [int(s) for s in spec.seeds]
     return EvalPlan(cfg, hard, plan, seeds)
 
+# %% ../nbs/08_evaluate.ipynb #535245ca
+def data_facts(info, train) -> dict:
+    "What a report records of an evaluation's data: `info`'s facts (the normalisation used), whether `train` streamed."
+    return dict(name=info.name, size=info.size, channels=info.channels, mean=list(info.mean), std=list(info.std),
+                num_classes=info.num_classes, streamed=not isinstance(train, ImageTensors),
+                test_view=info.test_view or None)
+
 # %% ../nbs/08_evaluate.ipynb #482d31f6
 def run_evaluation(spec: EvalSpec, *, progress=True, on_seed=None) -> dict:
     "Evaluate `spec` (`delt-evaluate` in Python): every check first (a `UserError`), then students, context, report."
@@ -753,10 +760,7 @@ def run_evaluation(spec: EvalSpec, *, progress=True, on_seed=None) -> dict:
     metrics = dict(dataset=info.name, student=s.student, protocol=cfg.protocol, images=str(s.images), teacher=s.teacher,
                    ipc=ipc, n_images=len(data), epochs=cfg.epochs, seeds=seed_list, n_test=len(test),
                    n_test_asked=s.n_test, config=asdict(cfg), manifest=bool(man),
-                   data=dict(name=info.name, size=info.size, channels=info.channels, mean=list(info.mean),
-                             std=list(info.std),
-                             num_classes=info.num_classes, streamed=not isinstance(r['train'], ImageTensors),
-                             test_view=info.test_view or None),
+                   data=data_facts(info, r['train']),
                    schedule=s.schedule if plan else None, stage_epochs=[p_[1] for p_ in plan] if plan else None,
                    stage_images=[len(p_[0]) for p_ in plan] if plan else None,
                    stage_lrs=[p_[2] for p_ in plan] if plan and len(plan[0]) > 2 else None,

@@ -13,7 +13,6 @@ from .core import *
 from .cli import *
 from .data import *
 from .models import bn_layers, create_model
-from safetensors.torch import save_file, load_file
 from .squeeze import load_teacher, load_forgetting, train_subset, save_teacher, evaluate
 from .ranking import rank_classes, order_by_score
 from .mosaic import real_init, noise_init
@@ -22,8 +21,8 @@ from .distributed import setup, main_only, is_main
 from .distill import settings as preset_settings, recover_config
 from .evaluate import EvalConfig, resolve_config, train_student, schedule_stages, seeds_for, summarize
 from .evaluate import spaced_subset, set_stages, SCHEDULES
-from .sets import (FloatImages, FLOAT_FILE, read_set, set_ipc, set_layout, to_uint8, write_pngs, write_floats,
-                       float_set)   # one owner of set files (05a_sets)
+from .sets import (FloatImages, FLOAT_FILE, SetError, read_set, read_floats, set_ipc, set_layout, to_uint8, write_pngs,
+                       write_floats, float_set)   # one owner of set files (05a_sets)
 from .stages import StageInput, StageOutput, Base, BASES, register_base, base_class, make_base
 from .gradient_matching import GradientMatching          # each base registers itself in BASES (delt.stages)
 from .trajectory_matching import TrajectoryMatching, zca_of, to_space
@@ -210,26 +209,18 @@ def write_stage(path, images, stage_of, info, manifest, theta=None, theta_meta=N
 
 def read_stage(path, info, classes):
     """A cumulative set from `write_stage`: uint8 images (classes, m, C, H, W) and its manifest, every file's hash
-    checked."""
-    data, man = read_set(path, info, classes)
+    checked (`read_set(check=True)`)."""
+    data, man = read_set(path, info, classes, check=True)
     k = len(classes); m = len(data) // k
-    bad = [r['file'] for r in man['images'] if sha256_file(Path(path)/r['file']) != r['sha256']]
-    if bad or not torch.equal(data.y, torch.arange(k).repeat_interleave(m)):
-        raise ValueError(f'{path} is damaged ({len(bad)} files differ from their hashes, e.g. {bad[:2]}): delete it '
-                         'and run again to redo that stage')
+    if not torch.equal(data.y, torch.arange(k).repeat_interleave(m)):
+        raise SetError(f'{path} is damaged (its images are not {m} per class, class by class): delete it and run '
+                       'again to redo that stage')
     return data.x.view(k, m, *data.x.shape[1:]), man
 
 def read_stage_float(path, info, classes):
-    """The float (normalised) images (classes, m, C, H, W) of a cumulative set, hash checked; None when it holds only
-    PNGs."""
-    x, man = read_stage(path, info, classes)
-    f = man.get('float_images')
-    if not f: return None
-    if (sha256_file(Path(path)/f['file']) != f['sha256']
-        or list(load_file(str(Path(path)/f['file']))['images'].shape) != list(x.shape)):
-        raise ValueError(f'{path}/{f["file"]} is damaged (hash or shape differs from the manifest): delete {path} and '
-                         'run again to redo that stage')
-    return load_file(str(Path(path)/f['file']))['images']
+    """The float (normalised) images (classes, m, C, H, W) of a cumulative set, hash and shape checked (`read_floats`);
+    None when it holds only PNGs."""
+    return read_floats(path, classes)
 
 # %% ../nbs/09d_pdd.ipynb #9f5e733f
 @dataclass

@@ -22,7 +22,7 @@ from .evaluate import (EvalConfig, resolve_config, evaluate_set, evaluate_seeds,
                            random_subset,
                            seeds_for, summarize, tidy_rows, write_report, spaced_subset, PROTOCOL_PRESETS,
                            protocol_preset, evaluate_in_context, hard_context_config, context_lines, CONTEXT_GROUPS)
-from .evaluate import EvalSpec, resolve_eval, run_evaluation, pdd_run_hint, pm_seeds
+from .evaluate import EvalSpec, resolve_eval, run_evaluation, pdd_run_hint, pm_seeds, data_facts
 from .pdd import evaluate_run
 from .metrics import diversity
 from .viz import class_grid
@@ -290,11 +290,9 @@ def stage_evaluate(cfg: RunConfig, train, test, set_dir, out, device, progress=T
     teacher, tmeta = load_teacher(teacher_path(cfg), train.classes, device=device)
     data, man = read_set(set_dir, train.info, train.classes); ipc = set_ipc(data)
     p = resolve_eval(spec, data, man); ecfg, seeds = p.cfg, p.seeds
-    i = train.info
     m = dict(student=cfg.student_arch, protocol=ecfg.protocol, epochs=cfg.eval_epochs, seeds=seeds, ipc=ipc,
              n_images=len(data), n_test=len(test), config=asdict(ecfg),
-             data=dict(name=i.name, size=i.size, channels=i.channels, mean=list(i.mean), std=list(i.std),
-             num_classes=i.num_classes, streamed=not isinstance(train, ImageTensors), test_view=i.test_view or None),
+             data=data_facts(train.info, train),
              **dict.fromkeys(_ACC_KEYS + _CONTEXT_KEYS))
     m['teacher_acc'] = evaluate(teacher, test, device=device); rows = []
     if cfg.eval_epochs > 0:

@@ -437,10 +437,10 @@ def read_stages(path, info, classes, floats=False):
     return data, head
 
 # %% ../nbs/05a_sets.ipynb #97f7adbb
-def read_set(path, info, classes, floats=False, prog='delt', float_copy=False, check=False):
+def read_set(path, info, classes, floats=False, prog='delt', check=False):
     """A distilled set in any of `SET_FORMATS` as `ImageTensors`, and its manifest or header (or None). `floats`:
-    tensor formats as `FloatImages` (not rounded), and with `float_copy` a delt set's float copy (`write_set(floats=…)`)
-    instead of its PNGs; `check`: every file a delt manifest lists must match its sha256."""
+    tensor formats as `FloatImages` (not rounded); a delt set's float copy is `read_floats`'s. `check`: every file a
+    delt manifest lists must match its sha256."""
     fmt = set_format(path); p = Path(path).expanduser(); p = p.parent if p.is_file() else p
     if fmt in TENSOR_FILES: data, m = read_tensor_set(p, info, classes, fmt, floats)
     elif fmt == 'mtt-stages': data, m = read_stages(p, info, classes, floats)
@@ -448,12 +448,7 @@ def read_set(path, info, classes, floats=False, prog='delt', float_copy=False, c
         said = []; items, m = set_items(p, info, classes, prog, said)        # notes wait until the images are decoded
         if check and m is not None: check_hashes(p, m)
         y = torch.tensor([c for _, c in items])
-        fl = read_floats(p, classes) if floats and float_copy and m is not None else None
-        if fl is not None and not torch.equal(y, torch.arange(fl.shape[0]).repeat_interleave(fl.shape[1])):
-            raise SetError(f'{p}: the manifest labels are not the class-major order of its float copy: '
-                           f'the set is mixed up')
-        data = (float_set(fl, info, classes) if fl is not None else
-                ImageTensors(read_images(items, info), y, classes, info, 'distilled'))
+        data = ImageTensors(read_images(items, info), y, classes, info, 'distilled')
         how = '; classes by folder index newNNN' if fmt == 'official-folder' else ''.join(f'; {s}' for s in said)
         if m is None: note(prog, f'{p}: {fmt} format: {describe_set(data.x, data.y, classes)}{how}')
         return data, m
