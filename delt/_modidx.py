@@ -439,6 +439,8 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                           'delt.pdd.pdd_train_for': ('pdd.html#pdd_train_for', 'delt/pdd.py'),
                           'delt.pdd.plan_pdd': ('pdd.html#plan_pdd', 'delt/pdd.py'),
                           'delt.pdd.pool_order': ('pdd.html#pool_order', 'delt/pdd.py'),
+                          'delt.pdd.random_manifest': ('pdd.html#random_manifest', 'delt/pdd.py'),
+                          'delt.pdd.random_real_stage': ('pdd.html#random_real_stage', 'delt/pdd.py'),
                           'delt.pdd.read_stage': ('pdd.html#read_stage', 'delt/pdd.py'),
                           'delt.pdd.read_stage_float': ('pdd.html#read_stage_float', 'delt/pdd.py'),
                           'delt.pdd.recalibrate_bn': ('pdd.html#recalibrate_bn', 'delt/pdd.py'),

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09d_pdd.ipynb #b13d4c92
 from __future__ import annotations
-import copy, json, math, time
+import copy, json, math, shutil, time
 from dataclasses import dataclass, replace
 from pathlib import Path
 import torch, torch.nn as nn
@@ -17,12 +17,12 @@ from .squeeze import load_teacher, load_forgetting, train_subset, save_teacher, 
 from .ranking import rank_classes, order_by_score
 from .mosaic import real_init, noise_init
 from .recover import recover
-from .distributed import setup, main_only, is_main
+from .distributed import setup, main_only, is_main, shard, gather
 from .distill import settings as preset_settings, recover_config
 from .evaluate import EvalConfig, resolve_config, train_student, schedule_stages, seeds_for, summarize
-from .evaluate import spaced_subset, set_stages, SCHEDULES
-from .sets import (FloatImages, FLOAT_FILE, SetError, read_set, read_floats, set_ipc, set_layout, to_uint8, write_pngs,
-                       write_floats, float_set)   # one owner of set files (05a_sets)
+from .evaluate import spaced_subset, set_stages, random_subset, SCHEDULES
+from .sets import (FloatImages, FLOAT_FILE, SetError, read_set, read_floats, set_ipc, set_layout, to_uint8,
+                       write_pngs, write_floats, float_set)   # one owner of set files (05a_sets)
 from .stages import StageInput, StageOutput, Base, BASES, register_base, base_class, make_base
 from .gradient_matching import GradientMatching          # each base registers itself in BASES (delt.stages)
 from .trajectory_matching import TrajectoryMatching, zca_of, to_space
@@ -34,7 +34,7 @@ __all__ = ['PDD_EVAL', 'PDD_STUDENT', 'PDD_PROTOCOL_BASES', 'PDD_PROTOCOL_NOTE',
            'stage_dir', 'merge_per_class', 'write_stage', 'read_stage', 'read_stage_float', 'PDDRun', 'plan_pdd',
            'first_unfinished', 'resume_state', 'stage_seed', 'stage_manifest', 'run_stage', 'run_pdd', 'pdd',
            'delt_pdd', 'space_images', 'stage_lrs', 'eval_init', 'eval_space', 'evaluate_stages', 'pdd_train_for',
-           'evaluate_run']
+           'random_real_stage', 'random_manifest', 'evaluate_run']
 
 # %% ../nbs/09d_pdd.ipynb #d6ded9da
 def check_plan(stages, n):
@@ -529,8 +529,8 @@ def evaluate_stages(set_dir, test, schedule='progressive', seeds=3, epochs_per_s
     init = eval_init(student, data.info, len(data.classes), init_seed)
     # DSA acts on what the student sees (ZCA space)
     fn = aug if callable(aug) else (lambda x, g: x) if aug == 'none' else None
-    runs = {}
-    for s in (seeds_for(seeds) if isinstance(seeds, int) else seeds):
+    runs, todo = {}, seeds_for(seeds) if isinstance(seeds, int) else list(seeds)
+    for s in shard(todo):                                           # in a torchrun job: the seeds dealt over the ranks
         c = replace(cfg)
         hook = lambda si, m, o, c=c: setattr(c, 'lr', lrs[si])        # train_student reads cfg.lr every epoch
         if man.get('base') == 'idc':                                 # IDC's own routine (09c builds on this module)
@@ -540,8 +540,9 @@ def evaluate_stages(set_dir, test, schedule='progressive', seeds=3, epochs_per_s
         runs[s] = train_student(plan, test, c, student, s, augment=fn, device=device,
                                 progress=progress, desc=f'{schedule} seed {s}', model=copy.deepcopy(init),
                                 on_stage=hook)[1]
-    return dict(runs=runs, schedule=schedule, student=student, epochs_per_stage=eps, stage_lrs=lrs,
-                augment=aug if isinstance(aug, str) else 'custom', zca=bool(man.get('zca')),
+    for part in gather(runs): runs.update(part)                     # every rank ends with every seed
+    return dict(runs={s: runs[s] for s in todo}, schedule=schedule, student=student, epochs_per_stage=eps,
+                stage_lrs=lrs, augment=aug if isinstance(aug, str) else 'custom', zca=bool(man.get('zca')),
                 stage_images=[len(x) for x, _ in plan], init_seed=init_seed, **summarize(runs))
 
 # %% ../nbs/09d_pdd.ipynb #fff0e473
@@ -573,32 +574,70 @@ def _pdd_args(images, schedule, protocol, preset, student, epochs, epochs_per_st
     return dict(root=root, man=man, student=PDD_STUDENT if student in (None, 'convnet3') else student,
                 eps=epochs_per_stage or (epochs // p if epochs else None), init_seed=init_seed or 0)
 
+# %% ../nbs/09d_pdd.ipynb #r4nd0m02
+def random_real_stage(train, ipc, path, manifest=None) -> Path:
+    """`ipc` random real images per class of `train` (seed 0) as a one-stage set in `path` (floats: the real pixels),
+    with `manifest`'s fields; the set already there is reused when it is this one, else replaced."""
+    man = {**dict(method='random', base='gradient_matching', dataset=train.info.name, classes=train.classes,
+                  data=data_hash(train)), **(manifest or {})}
+    f = Path(path)/'manifest.json'; old = load_json(f) if f.exists() else None
+    if old and len(old['images']) == ipc * len(train.classes) and all(old.get(k) == v for k, v in man.items()):
+        return Path(path)
+    r = random_subset(train, ipc, 0); k = len(train.classes)
+    shutil.rmtree(path, ignore_errors=True)
+    write_stage(path, normalize(r.x, train.info).view(k, ipc, *r.x.shape[1:]), [1] * ipc, train.info, man)
+    return Path(path)
+
+def random_manifest(man) -> dict:
+    "What a random-real set needs of PDD set `man`'s manifest to be evaluated under its protocol."
+    base = man.get('base', 'gradient_matching')
+    zca = {'zca': man['zca']} if man.get('zca') else {}
+    return dict(base=base, classes=man['classes'], **zca,
+                **({'settings': dict(factor=1)} if base == 'idc' else {}))
+
+
 # %% ../nbs/09d_pdd.ipynb #f03f4c64
 PDD_PROTOCOL_NOTE = ("PDD's evaluation (evaluate_stages): float stages, hard labels, each stage's own step size, the "
-                     "same initial weights for every seed, ZCA when the set was made with it; no random-real baseline, "
-                     "teacher or DD-Ranking context")
+                     "same initial weights for every seed, ZCA when the set was made with it; random real images "
+                     "beside it (as many per class, one stage, as many epochs in all); no teacher or DD-Ranking "
+                     "context")
 
 def _pdd_headline(m, schedule, out):
     return (f"{m['student']} on {m['n_images']} images (IPC {m['ipc']}), PDD protocol ({schedule}, "
             f"{m['epochs_per_stage']} epochs per stage, {m['augment']}, ZCA {'on' if m['zca'] else 'off'}), "
             f"{len(m['seeds'])} seeds:\n  distilled set : final {m['acc_final_mean']:.2f} ± {m['acc_final_std']:.2f} % "
-            f"(best {m['acc_best_mean']:.2f} ± {m['acc_best_std']:.2f} %)\n-> {out}")
+            f"(best {m['acc_best_mean']:.2f} ± {m['acc_best_std']:.2f} %)\n"
+            + (f"  random real   : final {m['random_acc_final_mean']:.2f} ± {m['random_acc_final_std']:.2f} % "
+               f"(best {m['random_acc_best_mean']:.2f} ± {m['random_acc_best_std']:.2f} %; "
+               f"{m['random_epochs']} epochs)\n"
+               if 'random_acc_final_mean' in m else '') + f"-> {out}")
 
 def evaluate_run(images=None, schedule=None, dataset='fashion_mnist', student='convnet3', epochs=None, seeds=3,
                  out='outputs/evaluate', protocol=None, preset=None, augment=None, eval_every=10, n_test=None,
-                 epochs_per_stage=None, data_root=None, device=None, progress=True, init_seed=None, **rest) -> dict:
-    "`delt-evaluate --schedule` on a delt-pdd set: `evaluate_stages`, PDD's defaults, the report in `out`; else None."
+                 epochs_per_stage=None, data_root=None, device=None, progress=True, init_seed=None, random=True,
+                 **rest) -> dict:
+    """`delt-evaluate --schedule` on a delt-pdd set: `evaluate_stages`, PDD's defaults, random real beside it (unless
+    `random=False`), the report in `out` (written by rank 0 of a torchrun job); else None."""
     a = _pdd_args(images, schedule, protocol, preset, student, epochs, epochs_per_stage, init_seed)
     if a is None: return None
+    device, man = setup(device).device, a['man']          # in a torchrun job: this rank's device; the ranks share seeds
     test = spaced_subset(get_dataset(dataset, 'test', data_root), n_test)
-    train = pdd_train_for(a['man'], dataset, data_root) if a['man'].get('zca') else None
-    r = evaluate_stages(a['root'], test, schedule, seeds, a['eps'], a['student'], augment, train, a['init_seed'],
-                        eval_every, device, progress)
-    runs = r.pop('runs')
+    train = pdd_train_for(man, dataset, data_root) if man.get('zca') else None
+    ev = lambda d, sch, eps: evaluate_stages(d, test, sch, seeds, eps, a['student'], augment, train, a['init_seed'],
+                                             eval_every, device, progress)
+    r = ev(a['root'], schedule, a['eps']); runs = r.pop('runs')
     m = dict(protocol='pdd', protocol_note=PDD_PROTOCOL_NOTE, dataset=test.info.name, images=str(images),
-             n_test=len(test), seeds=list(runs), ipc=a['man'].get('ipc'), n_images=len(a['man']['images']),
+             n_test=len(test), seeds=list(runs), ipc=man.get('ipc'), n_images=len(man['images']),
              stage_epochs=[r['epochs_per_stage']] * len(r['stage_images']), **r)
-    Path(out).mkdir(parents=True, exist_ok=True); save_json(m, Path(out)/'metrics.json')
-    save_json({str(k): h for k, h in runs.items()}, Path(out)/'runs.json')
-    print(_pdd_headline(m, schedule, out))
+    if random:                                         # as many epochs in all as the set's students, in one stage
+        ipc = len(man['images']) // len(man['classes']); e = r['epochs_per_stage'] * len(r['stage_images'])
+        real = train if train is not None else get_dataset(dataset, 'train', data_root)
+        d = main_only(random_real_stage, real, ipc, Path(out)/'random_real', random_manifest(man), what='random real')
+        rr = ev(d, 'progressive', e); rruns = rr.pop('runs')
+        m.update(random_epochs=e, random_ipc=ipc, random_set=str(d), **summarize(rruns, 'random_'))
+    if is_main():
+        Path(out).mkdir(parents=True, exist_ok=True); save_json(m, Path(out)/'metrics.json')
+        save_json({str(k): h for k, h in runs.items()}, Path(out)/'runs.json')
+        if random: save_json({str(k): h for k, h in rruns.items()}, Path(out)/'runs_random.json')
+        print(_pdd_headline(m, schedule, out))
     return m

@@ -488,7 +488,8 @@ def evaluate_any(spec: EvalSpec, *, progress=True, on_seed=None) -> dict:
         if m is not None: return m
     return run_evaluation(spec, progress=progress, on_seed=on_seed)
 
-_EVAL_OUT = ('metrics.json', 'results.csv', 'accuracy.png', 'runs.json', 'runs_hard.json', 'runs_noaug.json')
+_EVAL_OUT = ('metrics.json', 'results.csv', 'accuracy.png', 'runs.json', 'runs_hard.json', 'runs_noaug.json',
+             'runs_random.json')
 
 @call_parse
 def delt_evaluate(dataset:str='fashion_mnist',  # a dataset name, or folder:<path>[@size] (no @size: the files' size)

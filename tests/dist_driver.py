@@ -1,7 +1,7 @@
 """Run by tests/test_distributed.py under `torchrun --nproc-per-node 2` (gloo, one thread each): every stage that splits
 its work, checked against the same call made as one process (`local()`) in the same job. Argument: a scratch folder
 and the teacher folder. Any failed check fails this process, and so the torchrun job."""
-import os, sys, json
+import contextlib, io, os, sys, json
 from pathlib import Path
 import torch
 import delt.distill, delt.squeeze
@@ -79,6 +79,26 @@ with local():
     b1 = random_baseline(fm, test, ec, 'convnet3', 2, [4, 5], device='cpu', progress=False)
 assert e1 == e2 and b1 == b2, (e1, e2, b1, b2)
 assert sorted(json.loads((tmp/'runs.json').read_text())['runs']) == ['1', '2', '3']   # both ranks' seeds kept on disk
+
+# PDD's evaluation (delt-evaluate --schedule on a delt-pdd set): the seeds, and the random-real row's, dealt over the
+# ranks; the same accuracies as one process; one report, written and printed by rank 0
+from delt.pdd import write_stage, evaluate_run
+from delt.evaluate import random_subset
+if rank() == 0:
+    write_stage(tmp/'pdd', random_subset(fm, 2, 1).x.view(10, 2, 1, 28, 28), [1, 2], fm.info,
+                dict(method='pdd', base='gradient_matching', dataset='fashion_mnist', classes=fm.classes, ipc=2,
+                     pdd=dict(stage=2, stages=2)))
+barrier()
+pk = dict(images=str(tmp/'pdd'), schedule='progressive', seeds=2, epochs_per_stage=1, n_test=200, device='cpu',
+          progress=False)
+buf = io.StringIO()
+with contextlib.redirect_stdout(buf): p2 = evaluate_run(out=str(tmp/'pdd_ev2'), **pk)
+assert gather(buf.getvalue().count('PDD protocol')) == [1, 0], buf.getvalue()
+if rank() == 0:
+    with local(), contextlib.redirect_stdout(io.StringIO()): p1 = evaluate_run(out=str(tmp/'pdd_ev1'), **pk)
+    for k in ('acc_final', 'random_acc_final', 'seeds'): assert p1[k] == p2[k], (k, p1[k], p2[k])
+    assert json.loads((tmp/'pdd_ev2'/'metrics.json').read_text())['random_acc_final'] == p1['random_acc_final']
+barrier()
 
 # stored soft labels: the epochs dealt over the ranks, into the same files as one process writes
 spec = aug_spec(fm.info)

@@ -1,5 +1,5 @@
 """Every stage under `torchrun --nproc-per-node 2` (gloo, one thread per process) gives what one process gives
-(tests/dist_driver.py checks ranking, recovery, distill, evaluation and squeeze in one job), and the command line refuses
+(tests/dist_driver.py checks ranking, recovery, distill, evaluation, PDD's evaluation and squeeze in one job), and the command line refuses
 ranks started with different arguments."""
 import os, socket, subprocess, sys
 from pathlib import Path
