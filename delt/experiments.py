@@ -172,6 +172,7 @@ def run_experiment(name, params=None, out=None, smoke=False, log_output=True, dr
         out = Path(vals.get('out_dir') or f'outputs/{nb.stem}')
         out = out if out.is_absolute() else root/out                    # the notebook's documented place in the project
     if 'out_dir' in default_params(nb): vals['out_dir'] = str(out)
+    if not progress and 'progress' in default_params(nb): vals['progress'] = False    # the notebook's own bars too
     if dry: return dry_run(nb, vals, out)
     run_notebook(nb, out/nb.name, vals, root, log_output=log_output, progress=progress)
     return out
