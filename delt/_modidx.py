@@ -363,6 +363,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                           'delt.idc.idc_opt': ('idc.html#idc_opt', 'delt/idc.py'),
                           'delt.idc.idc_student': ('idc.html#idc_student', 'delt/idc.py'),
                           'delt.idc.idc_transition': ('idc.html#idc_transition', 'delt/idc.py'),
+                          'delt.idc.mix_init': ('idc.html#mix_init', 'delt/idc.py'),
                           'delt.idc.mixed_loss': ('idc.html#mixed_loss', 'delt/idc.py'),
                           'delt.idc.multistep': ('idc.html#multistep', 'delt/idc.py'),
                           'delt.idc.real_tensors': ('idc.html#real_tensors', 'delt/idc.py'),

@@ -18,9 +18,9 @@ from .gradient_matching import ClassPool
 
 # %% auto #0
 __all__ = ['IDC_REPRODUCE', 'IDC_METRICS', 'IDC_EVAL_STRATEGY', 'IDC_TRANSITIONS', 'idc_family', 'idc_defaults', 'decode_zoom',
-           'idc_distance', 'idc_families', 'idc_dsa', 'cutmix', 'mixed_loss', 'idc_epoch', 'idc_opt', 'multistep',
-           'idc_fit', 'IDCConfig', 'resolve_idc', 'class_syn', 'idc_match_step', 'IDCResult', 'real_tensors', 'idc',
-           'idc_transition', 'IDCBase', 'idc_student']
+           'mix_init', 'idc_distance', 'idc_families', 'idc_dsa', 'cutmix', 'mixed_loss', 'idc_epoch', 'idc_opt',
+           'multistep', 'idc_fit', 'IDCConfig', 'resolve_idc', 'class_syn', 'idc_match_step', 'IDCResult',
+           'real_tensors', 'idc', 'idc_transition', 'IDCBase', 'idc_student']
 
 # %% ../nbs/09c_idc.ipynb #23ab9abf
 IDC_REPRODUCE = {'cifar': ('mse', 5e-3, 2000), 'svhn': ('mse', 5e-3, 500), 'mnist': ('l1', 1e-4, 500),
@@ -46,6 +46,22 @@ def decode_zoom(x, y=None, factor=2, pad=0.5):
     tiles = torch.cat([x[..., i * s:(i + 1) * s, j * s:(j + 1) * s] for i in range(factor) for j in range(factor)])
     out = F.interpolate(tiles, size=(h, w), mode='bilinear', align_corners=False)
     return out, (None if y is None else y.repeat(factor ** 2))
+
+# %% ../nbs/09c_idc.ipynb #m1x1n1t1
+def mix_init(x, factor=2):
+    """IDC's mixed initial images: (classes, n·factor², C, H, W) real images → (classes, n, C, H, W), block k of n of
+    them shrunk (nearest) into tile k, row by row."""
+    if factor <= 1: return x
+    k, m = x.shape[:2]; n, (h, w) = m // factor ** 2, x.shape[-2:]
+    side = lambda a: [a // factor + (i < a % factor) for i in range(factor)]
+    out, t, top = x.new_empty(k, n, *x.shape[2:]), 0, 0
+    for hi in side(h):
+        left = 0
+        for wj in side(w):
+            blk = F.interpolate(x[:, t * n:(t + 1) * n].flatten(0, 1), size=(hi, wj), mode='nearest')
+            out[..., top:top + hi, left:left + wj] = blk.view(k, n, -1, hi, wj); left, t = left + wj, t + 1
+        top += hi
+    return out
 
 # %% ../nbs/09c_idc.ipynb #de2c89c1
 IDC_METRICS = ('mse', 'l1')
@@ -224,7 +240,7 @@ def idc_transition(net, frozen, n, info, epochs, factor, generator):
 
 @register_base
 class IDCBase(Base):
-    "PDD's base over IDC: random real initial images, earlier stages frozen, progressively trained networks."
+    "PDD's base over IDC: mixed real initial images, earlier stages frozen, progressively trained networks."
     name, transitions = 'idc', False
     options = ('iterations', 'inner_loop')               # delt-pdd's options it takes (`Base.settings`)
     def __init__(self, transition='progressive', transition_epochs=200, progress=True, **overrides):
@@ -237,11 +253,11 @@ class IDCBase(Base):
         if self.transition_epochs < 0: raise ValueError(f'transition epochs must be ≥ 0, got {self.transition_epochs}')
         if self.transition_epochs == 0: self.transition = 'none'
         self.cfg, self.n = resolve_idc(self.cfg, info, n), n
-        return dict(base=self.name, **asdict(self.cfg), transition=self.transition,
-                    transition_epochs=self.transition_epochs)
+        return dict(base=self.name, **asdict(self.cfg), init='mix' if self.cfg.factor > 1 else 'random',
+                    transition=self.transition, transition_epochs=self.transition_epochs)
     def need(self):
-        "Real images per class a stage draws (its initial images)."
-        return self.n
+        "Real images per class a stage draws (factor² for each initial image)."
+        return self.n * max(self.cfg.factor, 1) ** 2
     def net_maker(self, inp: StageInput, device):
         "make_net(it): None (fresh networks) at stage 1 or without transition; else one fitted through the stages."
         if inp.frozen is None or self.transition == 'none': return None
@@ -254,11 +270,13 @@ class IDCBase(Base):
     def synthesize(self, inp: StageInput) -> StageOutput:
         "The stage's n new images per class by IDC, the earlier stages' images frozen."
         dev = next(inp.model.parameters()).device if inp.model is not None else default_device()
-        x0, drawn = random_init(inp.data, inp.n, inp.seed, inp.allowed, inp.used)
+        xr, drawn = random_init(inp.data, self.need(), inp.seed, inp.allowed, inp.used)
+        x0, f2 = mix_init(xr, self.cfg.factor), xr.shape[1] // inp.n
         res = idc(inp.data, x0.to(dev), replace(self.cfg, seed=inp.seed), inp.frozen, self.net_maker(inp, dev),
                   inp.allowed, inp.checkpoint, self.progress)
-        k, n = x0.shape[:2]
-        return StageOutput(res.images, drawn, dict(iterations=[res.updates] * (k * n), source_index=drawn.tolist()),
+        k, n = x0.shape[:2]; src = drawn.view(k, f2, n).transpose(1, 2).reshape(k * n, f2)
+        src = src.tolist() if f2 > 1 else src.flatten().tolist()                 # per image: its factor² real images
+        return StageOutput(res.images, drawn, dict(iterations=[res.updates] * (k * n), source_index=src),
                            res.updates * k * n, summary=dict(factor=self.cfg.factor, loss=res.history[-1:]))
 
 # %% ../nbs/09c_idc.ipynb #d9bfd56f
