@@ -458,6 +458,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                           'delt.pdd.write_stage': ('pdd.html#write_stage', 'delt/pdd.py')},
             'delt.pipeline': { 'delt.pipeline.ConfigError': ('pipeline.html#configerror', 'delt/pipeline.py'),
                                'delt.pipeline.RunConfig': ('pipeline.html#runconfig', 'delt/pipeline.py'),
+                               'delt.pipeline._bare': ('pipeline.html#_bare', 'delt/pipeline.py'),
                                'delt.pipeline._cpu_name': ('pipeline.html#_cpu_name', 'delt/pipeline.py'),
                                'delt.pipeline._literal': ('pipeline.html#_literal', 'delt/pipeline.py'),
                                'delt.pipeline._msg': ('pipeline.html#_msg', 'delt/pipeline.py'),

@@ -430,15 +430,22 @@ def print_summary(out_dir):
     print(summary(load_json(Path(out_dir)/'metrics.json')))
 
 # %% ../nbs/12_pipeline.ipynb #fe1e0e47
+def _bare(w):
+    "One item of a list whose quotes the shell ate: a literal (`10`, `None`) if it reads as one, else its words as a string."
+    try: return ast.literal_eval(w)
+    except (ValueError, SyntaxError): return w
+
 def _literal(v):
-    "`v` as a Python literal; a list or tuple whose quotes the shell ate (`[delt,rded]`) gets bare words as strings."
+    "`v` as a Python literal; a flat list or tuple whose quotes the shell ate (`[delt,no RandAugment]`) gets its comma-separated items."
     try: return ast.literal_eval(v)
     except (ValueError, SyntaxError): pass
     if v[:1] not in '[(': return v
-    bare = lambda m: m[0] if m[0] in ('None', 'True', 'False') else repr(m[0])
-    try: return ast.literal_eval(re.sub(r"(?<![\w.'\"])[A-Za-z_][\w./-]*", bare, v))
-    except (ValueError, SyntaxError):
-        raise ConfigError(f'cannot read {v!r} as a list: write it like [delt,rded] or "[\'delt\', \'rded\']"') from None
+    inner = v[1:-1] if v[-1:] == {'[': ']', '(': ')'}[v[0]] else '['
+    words = [w.strip() for w in inner.split(',')] if inner.strip() else []
+    if re.search(r"[\[\](){}'\"]", inner) or '' in words:
+        raise ConfigError(f'cannot read {v!r} as a list: write it like [delt,rded] or "[\'delt\', \'rded\']"')
+    items = [_bare(w) for w in words]
+    return items if v[0] == '[' else tuple(items)
 
 def parse_params(s) -> dict:
     "`key=value` words (shell quoting) → dict, each value a Python literal if it parses as one, else the string."
