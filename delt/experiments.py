@@ -376,8 +376,8 @@ def paper_table(recs):
 def _num(v, fmt='{:.0f}'): return '—' if v is None else fmt.format(v)
 
 def details_table(recs):
-    """(header, rows): one row per run — its varied settings, accuracies (soft; hard-label beside them when any run has them,
-    each with its random-real baseline), teacher, diversity, DD-Ranking's LRS, compute, time."""
+    """(header, rows): one row per run — its varied settings, accuracies (soft; hard-label beside them when any run
+    has them, each with its random-real baseline), teacher, diversity, DD-Ranking's LRS, compute, time."""
     keys = ['method'] + [k for k in varying(recs) if k != 'method']
     hard = any(m.get('hard_acc_final_mean') is not None for m in recs)
     lrs = lambda m: _num((m.get('dd_ranking') or {}).get('lrs'), '{:.3f}')

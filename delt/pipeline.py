@@ -431,12 +431,13 @@ def print_summary(out_dir):
 
 # %% ../nbs/12_pipeline.ipynb #fe1e0e47
 def _bare(w):
-    "One item of a list whose quotes the shell ate: a literal (`10`, `None`) if it reads as one, else its words as a string."
+    "An item of a list whose quotes the shell ate: a literal (`10`, `None`) if it reads as one, else its words."
     try: return ast.literal_eval(w)
     except (ValueError, SyntaxError): return w
 
 def _literal(v):
-    "`v` as a Python literal; a flat list or tuple whose quotes the shell ate (`[delt,no RandAugment]`) gets its comma-separated items."
+    """`v` as a Python literal; a flat list or tuple whose quotes the shell ate (`[delt,no RandAugment]`) gets its
+    comma-separated items."""
     try: return ast.literal_eval(v)
     except (ValueError, SyntaxError): pass
     if v[:1] not in '[(': return v
