@@ -295,11 +295,15 @@ def stage_evaluate(cfg: RunConfig, train, test, set_dir, out, device, progress=T
              data=data_facts(train.info, train),
              **dict.fromkeys(_ACC_KEYS + _CONTEXT_KEYS))
     m['teacher_acc'] = evaluate(teacher, test, device=device); rows = []
+    clock, spent = [time.time()], m.setdefault('student_seconds', {})
+    def timed(group, seed):                       # a student trained here (not resumed or cached): its seconds
+        spent.setdefault(group, []).append(round(time.time() - clock[0], 1)); clock[0] = time.time()
+        if on_seed: on_seed(group, seed)
     if cfg.eval_epochs > 0:
         ctx, rows = evaluate_in_context(data, train, test, ecfg, spec.student, seeds, teacher, tmeta, out, spec.cache,
                                         device, progress, random=spec.random, context=spec.context, hard_cfg=p.hard,
                                         ars=spec.ars, full_acc=spec.full_acc, teacher_acc=m['teacher_acc'],
-                                        on_seed=on_seed)
+                                        on_seed=timed)
         m.update(ctx)
     if rows: write_report(out, m, rows, m['teacher_acc'], f'{cfg.dataset}, {cfg.student_arch}, IPC {ipc}, '
                                                           f'{ecfg.protocol}')
@@ -355,7 +359,8 @@ def run_metrics(cfg: RunConfig, out, set_dir, teacher_meta) -> dict:
                 diversity_per_class=div['set']['per_class'], random_diversity_per_class=div['random']['per_class'],
                 image_iterations=spent, constant_mi_image_iterations=const,
                 image_iterations_ratio=spent / const if const else None,
-                synthesis_seconds=man.get('wall_seconds'), settings=man.get('settings'),
+                synthesis_seconds=man.get('wall_seconds'), student_seconds=ev.get('student_seconds'),
+                settings=man.get('settings'),
                 stages=st, wall_seconds=round(sum(s['seconds'] for s in st.values()), 3),
                 teacher=dict(path=str(teacher_path(cfg)), test_acc_at_training=teacher_meta.get('test_acc'),
                              epochs=teacher_meta.get('recipe', {}).get('epochs'),
