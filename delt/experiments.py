@@ -398,7 +398,6 @@ def details_table(recs):
             + [_num(m.get('wall_seconds')), m.get('path', m.get('run'))] for m in recs]
     return head, rows
 
-
 # %% ../nbs/13_experiments.ipynb #8c7e493d
 def _fig(w=5, h=3.2):
     from matplotlib.figure import Figure
