@@ -13,7 +13,7 @@ from tqdm.auto import tqdm
 from .core import *
 from .cli import UserError, USER_MISTAKES, check_options, cli_errors, negated, module_prog
 from .data import source_checkout
-from .evaluate import pm
+from .evaluate import pm, CONTEXT_GROUPS
 from .pipeline import summary, parse_params
 
 # %% auto #0
@@ -394,7 +394,7 @@ def details_table(recs):
              f"{_num(m.get('diversity'), '{:.3f}')} ({_num(m.get('random_diversity'), '{:.3f}')})",
              f"{_num(m.get('image_iterations'), '{:,}')} ({_num(m.get('image_iterations_ratio'), '{:.2f}')})",
              _num(m.get('synthesis_seconds'))]
-            + [per(m, 'distilled') + f" / {per(m, 'distilled (hard labels)')}" * hard] * timed
+            + [per(m, 'distilled') + f" / {per(m, CONTEXT_GROUPS['hard_'])}" * hard] * timed
             + [_num(m.get('wall_seconds')), m.get('path', m.get('run'))] for m in recs]
     return head, rows
 

@@ -295,7 +295,7 @@ def stage_evaluate(cfg: RunConfig, train, test, set_dir, out, device, progress=T
              data=data_facts(train.info, train),
              **dict.fromkeys(_ACC_KEYS + _CONTEXT_KEYS))
     m['teacher_acc'] = evaluate(teacher, test, device=device); rows = []
-    clock, spent = [time.time()], m.setdefault('student_seconds', {})
+    clock, spent = [time.time()], {}; m['student_seconds'] = spent
     def timed(group, seed):                       # a student trained here (not resumed or cached): its seconds
         spent.setdefault(group, []).append(round(time.time() - clock[0], 1)); clock[0] = time.time()
         if on_seed: on_seed(group, seed)
