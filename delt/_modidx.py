@@ -194,6 +194,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                'delt.evaluate.base_config': ('evaluate.html#base_config', 'delt/evaluate.py'),
                                'delt.evaluate.baseline_key': ('evaluate.html#baseline_key', 'delt/evaluate.py'),
                                'delt.evaluate.batch_size_rule': ('evaluate.html#batch_size_rule', 'delt/evaluate.py'),
+                               'delt.evaluate.claim_seeds': ('evaluate.html#claim_seeds', 'delt/evaluate.py'),
                                'delt.evaluate.context_lines': ('evaluate.html#context_lines', 'delt/evaluate.py'),
                                'delt.evaluate.crop_only': ('evaluate.html#crop_only', 'delt/evaluate.py'),
                                'delt.evaluate.data_facts': ('evaluate.html#data_facts', 'delt/evaluate.py'),

@@ -392,17 +392,22 @@ def cache_root() -> Path:
     return cache_dir()
 
 @contextlib.contextmanager
-def file_lock(path):
+def file_lock(path, wait=True):
     """Hold an exclusive lock on the file `path` while the block runs (other processes wait); the file is removed
-    afterwards, so no lock file outlives its use."""
+    afterwards, so no lock file outlives its use. `wait=False`: when another process holds it, the block runs at once,
+    holding nothing, with None in place of the path."""
     import fcntl
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     while True:
-        f = open(path, 'a'); fcntl.flock(f, fcntl.LOCK_EX)
+        f = open(path, 'a')
+        try: fcntl.flock(f, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError: f.close(); f = None; break       # held elsewhere, and told not to wait
         try: same = os.path.samestat(os.fstat(f.fileno()), os.stat(path))
         except FileNotFoundError: same = False
         if same: break
         f.close()                     # the holder before us removed it: lock the file that is there now
+    if f is None:
+        yield None; return
     try: yield path
     finally:
         with contextlib.suppress(FileNotFoundError): path.unlink()

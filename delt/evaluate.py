@@ -31,11 +31,11 @@ __all__ = ['HARD_AUGMENT_NAMES', 'PROTOCOL_PRESETS', 'BASE_PRESETS', 'HARD_AUGME
            'rded_factor', 'protocol_preset', 'make_optimizer', 'eval_epochs', 'soft_epoch', 'flip_crop', 'crop_only',
            'no_augment', 'hard_augment', 'hard_epoch', 'train_student', 'random_subset', 'validation_split',
            'split_epochs', 'schedule_stages', 'seeds_for', 'evaluate_set', 'evaluate_seeds', 'summarize',
-           'baseline_key', 'random_baseline', 'tidy_rows', 'write_csv', 'accuracy_series', 'accuracy_figure',
-           'plot_accuracy', 'write_report', 'spaced_subset', 'prepare_evaluation', 'set_stages', 'schedule_plan',
-           'full_data_accuracy', 'diagnostics', 'hard_context_config', 'evaluate_in_context', 'pm', 'pm_seeds',
-           'context_lines', 'EvalSpec', 'EvalPlan', 'spec_preset', 'base_config', 'resolve_eval', 'data_facts',
-           'run_evaluation', 'pdd_run_hint', 'evaluation_info', 'with_info']
+           'baseline_key', 'claim_seeds', 'random_baseline', 'tidy_rows', 'write_csv', 'accuracy_series',
+           'accuracy_figure', 'plot_accuracy', 'write_report', 'spaced_subset', 'prepare_evaluation', 'set_stages',
+           'schedule_plan', 'full_data_accuracy', 'diagnostics', 'hard_context_config', 'evaluate_in_context', 'pm',
+           'pm_seeds', 'context_lines', 'EvalSpec', 'EvalPlan', 'spec_preset', 'base_config', 'resolve_eval',
+           'data_facts', 'run_evaluation', 'pdd_run_hint', 'evaluation_info', 'with_info']
 
 # %% ../nbs/08_evaluate.ipynb #05b5d643
 def student_lr(student: str) -> float:
@@ -365,28 +365,45 @@ def baseline_key(train, test, cfg, student, ipc, teacher_id=None) -> str:
     fp = fingerprint(dict(cfg=asdict(cfg), teacher=teacher_id, train=data_hash(train), test=data_hash(test)))
     return f'{safe_name(train.info.name)[-60:]}_ipc{ipc}_{cfg.protocol}_{student}_e{cfg.epochs}_{fp}.json'
 
+def claim_seeds(f, seeds, fit, on_seed=None, say=None) -> dict:
+    """The runs in cache file `f` after training each of `seeds` missing there with `fit(seed)` (each added as it
+    finishes, then `on_seed(seed)`); a seed another process is training is left to it and waited for at the end."""
+    got = lambda: load_json(f) if f.exists() else {}
+    later = []
+    for wait, todo in ((False, seeds), (True, later)):
+        for s in todo:
+            with file_lock(f.parent/f'.{f.name}.{s}.lock', wait=wait) as mine:
+                if mine is None:
+                    later.append(s); continue
+                if str(s) in got(): continue
+                h = fit(s)
+                with file_lock(f.parent/f'.{f.name}.lock'): save_json({**got(), str(s): h}, f)
+            if on_seed: on_seed(s)
+        if later and not wait and say: say(f"seed{'s' * (len(later) > 1)} {', '.join(map(str, later))} of {f.name}: "
+                                           "another process is training them; waiting for it")
+    return got()
+
 def random_baseline(train, test, cfg, student, ipc, seeds, teacher=None, teacher_id=None, cache=None, device=None,
                     progress=True, on_seed=None, desc=None, say=None) -> dict:
     """{seed: history} of random real subsets of `ipc` per class trained like the set — from the cache when there; each
-    new seed cached as it finishes; in a torchrun job the ranks share the seeds."""
+    new seed cached as it finishes. Processes needing the same baseline share its seeds (`claim_seeds`); in a torchrun
+    job the ranks deal them out."""
     f = Path(cache)/baseline_key(train, test, cfg, student, ipc, teacher_id) if cache else None
-    from contextlib import nullcontext
-    alone = f is not None and world() == 1           # one process: one writer per entry; a job: ranks add seeds in turn
-    with file_lock(f.parent/f'.{f.name}.seeds.lock') if alone else nullcontext():   # the lock file goes with it
-        runs = load_json(f) if f is not None and f.exists() else {}
-        _say_done(say, desc or 'random real', [s for s in seeds if str(s) in runs],
-                  f'baseline cache {f.name}' if f else '')
-        mine = shard([s for s in seeds if str(s) not in runs])
-        for s in mine:
-            runs[str(s)] = train_student([(random_subset(train, ipc, s), cfg.epochs)], test, cfg, student, s,
-                                         teacher=teacher,
-                                         device=device, progress=progress, desc=f'{desc or "random real"} IPC {ipc} '
-                                                                                f'seed {s}')[1]
-            if alone: save_json(runs, f)
-            elif f is not None:
-                with file_lock(f.parent/f'.{f.name}.seeds.lock'):
-                    save_json({**(load_json(f) if f.exists() else {}), str(s): runs[str(s)]}, f)
-            if on_seed: on_seed(desc or 'random real', s)
+    desc = desc or 'random real'
+    fit = lambda s: train_student([(random_subset(train, ipc, s), cfg.epochs)], test, cfg, student, s, teacher=teacher,
+                                  device=device, progress=progress, desc=f'{desc} IPC {ipc} seed {s}')[1]
+    runs = load_json(f) if f is not None and f.exists() else {}
+    _say_done(say, desc, [s for s in seeds if str(s) in runs], f'baseline cache {f.name}' if f else '')
+    if f is not None and world() == 1:
+        runs = claim_seeds(f, seeds, fit, on_seed and (lambda s: on_seed(desc, s)), say)
+        return {s: runs[str(s)] for s in seeds}
+    mine = shard([s for s in seeds if str(s) not in runs])
+    for s in mine:
+        runs[str(s)] = fit(s)
+        if f is not None:
+            with file_lock(f.parent/f'.{f.name}.lock'):
+                save_json({**(load_json(f) if f.exists() else {}), str(s): runs[str(s)]}, f)
+        if on_seed: on_seed(desc, s)
     for part in gather({str(s): runs[str(s)] for s in mine}): runs.update(part)
     return {s: runs[str(s)] for s in seeds}
 
