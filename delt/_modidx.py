@@ -252,6 +252,7 @@ d = { 'settings': {'branch': 'main', 'doc_baseurl': '/', 'doc_host': '', 'git_ur
                                   'delt.experiments._fig': ('experiments.html#_fig', 'delt/experiments.py'),
                                   'delt.experiments._grid_of': ('experiments.html#_grid_of', 'delt/experiments.py'),
                                   'delt.experiments._kind': ('experiments.html#_kind', 'delt/experiments.py'),
+                                  'delt.experiments._merge_status': ('experiments.html#_merge_status', 'delt/experiments.py'),
                                   'delt.experiments._num': ('experiments.html#_num', 'delt/experiments.py'),
                                   'delt.experiments._save': ('experiments.html#_save', 'delt/experiments.py'),
                                   'delt.experiments._sizes': ('experiments.html#_sizes', 'delt/experiments.py'),

@@ -12,7 +12,7 @@ from fastcore.script import call_parse, CliError
 from tqdm.auto import tqdm
 from .core import *
 from .cli import UserError, USER_MISTAKES, check_options, cli_errors, negated, module_prog
-from .data import source_checkout
+from .data import source_checkout, file_lock
 from .evaluate import pm, CONTEXT_GROUPS
 from .pipeline import summary, parse_params
 
@@ -70,12 +70,19 @@ def _error(e):
     return f'{e.ename}: {e.evalue}'.strip() + (f' (at line {where[-1].strip()[:300]})' if where else '')
 
 # %% ../nbs/13_experiments.ipynb #29fe1574
+def _merge_status(sf, notebook, params, mine) -> dict:
+    "out/grid_status.json with this process's run records `mine` merged in, under a lock: grids side by side share it."
+    with file_lock(sf.parent/f'.{sf.name}.lock'):
+        st = load_json(sf) if sf.exists() else {}
+        st.update(notebook=str(notebook), params=params or {}); st.setdefault('runs', {}).update(mine)
+        save_json(st, sf)
+    return st
+
 def run_grid(notebook, grid, out, params=None, slug_keys=None, out_param='out_dir', kernel='python3', cwd=None,
              progress=True, log_output=False) -> dict:
     "Execute `notebook` once per point of `grid` into out/<slug>/ with `params`, the point and `out_param` injected."
     out = Path(out).resolve(); sf = out/'grid_status.json'
-    status = load_json(sf) if sf.exists() else {}
-    status.update(notebook=str(notebook), params=params or {}); runs = status.setdefault('runs', {})
+    runs, mine = (load_json(sf) if sf.exists() else {}).get('runs', {}), {}       # mine: the records this call writes
     pts = expand_grid(grid)
     if os.environ.get('DELT_DRY_RUN'):             # a dry run (python -m delt.experiments --dry-run): list, run nothing
         save_json([dict(run=run_slug(p, slug_keys), out=str(out/run_slug(p, slug_keys)), point=p,
@@ -89,9 +96,9 @@ def run_grid(notebook, grid, out, params=None, slug_keys=None, out_param='out_di
         old = runs.get(slug, {})
         if (d/'metrics.json').exists():
             if old.get('inject', inject) != inject:
-                runs[slug] = {**old, 'status': 'failed', 'error': f'{d} holds a run with other parameters: delete it, '
+                mine[slug] = {**old, 'status': 'failed', 'error': f'{d} holds a run with other parameters: delete it, '
                                                                   'or use another out'}
-            else: runs[slug] = {**old, 'status': 'done', 'inject': inject}
+            else: mine[slug] = {**old, 'status': 'done', 'inject': inject}
             continue
         t0 = time.time()
         rec = dict(point=p, inject=inject, started=datetime.now(timezone.utc).isoformat(timespec='seconds'))
@@ -101,11 +108,10 @@ def run_grid(notebook, grid, out, params=None, slug_keys=None, out_param='out_di
                                                                    f'metrics.json into {d}')
             rec['status'] = 'done'
         except Exception as e: rec.update(status='failed', error=_error(e)[-2000:])
-        rec['seconds'] = round(time.time() - t0, 1); runs[slug] = rec
-        save_json(status, sf)
-    save_json(status, sf)
-    failed = {k: r['error']
-              for k, r in runs.items() if k in {run_slug(p, slug_keys) for p in pts} and r['status'] == 'failed'}
+        rec['seconds'] = round(time.time() - t0, 1); mine[slug] = rec
+        _merge_status(sf, notebook, params, mine)
+    status = _merge_status(sf, notebook, params, mine)
+    failed = {k: r['error'] for k, r in mine.items() if r['status'] == 'failed'}
     if progress:
         print(f'{len(pts) - len(failed)}/{len(pts)} runs done in {out}' + (f'; failed: {failed}' if failed else ''))
     return status
