@@ -11,8 +11,8 @@ import tqdm.auto as _tqdm_auto
 
 # %% auto #0
 __all__ = ['LOG_EVERY', 'torchvision_ops_loadable', 'ensure_torchvision', 'atomic_path', 'save_json', 'load_json', 'atomic_dir',
-           'save_ckpt', 'load_ckpt', 'seed_everything', 'default_device', 'fingerprint', 'sha256_file',
-           'package_versions', 'safe_name', 'set_output', 'tqdm']
+           'save_ckpt', 'load_ckpt', 'seed_everything', 'rng_state', 'set_rng_state', 'default_device', 'fingerprint',
+           'sha256_file', 'package_versions', 'safe_name', 'set_output', 'tqdm']
 
 # %% ../nbs/00_core.ipynb #ef01e329
 _TV_SCHEMAS = ("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor",
@@ -100,6 +100,25 @@ def load_ckpt(path, key):
 def seed_everything(seed:int):
     "Seed Python, NumPy and torch (CPU and CUDA)."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
+
+def rng_state(gen=None, device=None) -> dict:
+    """Python's, NumPy's and torch's random states (and `gen`'s, and `device`'s if CUDA), as a checkpoint stores them
+    (`load_ckpt`'s safe loading takes tensors, not NumPy arrays)."""
+    n = np.random.get_state()
+    st = dict(py=random.getstate(), np=(n[0], torch.from_numpy(n[1].astype(np.int64)), *n[2:]),
+              torch=torch.get_rng_state())
+    if gen is not None: st['gen'] = gen.get_state()
+    if device is not None and torch.device(device).type == 'cuda': st['cuda'] = torch.cuda.get_rng_state(device)
+    return st
+
+def set_rng_state(st, gen=None, device=None):
+    "Restore what `rng_state` saved: the run draws on as if never stopped."
+    random.setstate(tuple(tuple(v) if isinstance(v, list) else v for v in st['py']))
+    n = st['np']; np.random.set_state((n[0], n[1].numpy().astype(np.uint32), *n[2:]))
+    torch.set_rng_state(st['torch'])
+    if gen is not None: gen.set_state(st['gen'])
+    if 'cuda' in st and device is not None and torch.device(device).type == 'cuda':
+        torch.cuda.set_rng_state(st['cuda'], device)
 
 def default_device():
     "CUDA if available, else CPU."

@@ -218,10 +218,16 @@ def _train_epoch(model, opt, cfg, data, labels, epoch, augment, gen, device):
     if cfg.protocol == 'soft': return soft_epoch(model, opt, labels.epoch(epoch), cfg.temperature)
     return hard_epoch(model, opt, data, cfg.batch_size, augment or hard_augment(cfg), gen, device)
 
+def _student_ckpt(resume, seed, student, stages):
+    "(path, key) of a student's checkpoint: the caller's key (its set, settings, teacher) with the seed and the epochs."
+    k = dict(key=resume[1], seed=seed, student=student, stages=[st[1:] for st in stages])
+    return Path(resume[0]), fingerprint(k)
+
 def train_student(stages, test, cfg: EvalConfig, student, seed, teacher=None, labels=None, augment=None,
-                  device=None, progress=True, desc='student', model=None, on_stage=None):
+                  device=None, progress=True, desc='student', model=None, on_stage=None, resume=None):
     """Train a fresh `student` (or `model`, further) on `stages` [(ImageTensors, epochs[, lr])]; returns (model, history
-    of test evaluations)."""
+    of test evaluations). `resume` (path, key): a checkpoint at each evaluation, which a rerun with the same key goes on
+    from exactly; removed at the end."""
     device = torch.device(device or default_device()); info = stages[0][0].info
     if model is None and cfg.init_seed is not None:                  # one initialisation shared by every seed
         seed_everything(cfg.init_seed)
@@ -229,15 +235,21 @@ def train_student(stages, test, cfg: EvalConfig, student, seed, teacher=None, la
     seed_everything(seed); gen = torch.Generator().manual_seed(seed)
     if model is None: model = create_model(student, len(stages[0][0].classes), info.channels, info.size)
     model = model.to(device).requires_grad_(True)
-    opt, history, done = make_optimizer(model, cfg), [], 0
-    bar = tqdm(total=sum(st[1] for st in stages), desc=desc, disable=not progress, leave=False)
+    opt, history, done, at = make_optimizer(model, cfg), [], 0, (0, 0)
+    if resume and on_stage: raise ValueError('a student with an on_stage hook cannot resume (the hook is not saved)')
+    ck_path, key = _student_ckpt(resume, seed, student, stages) if resume else (None, None)
+    if (ck := load_ckpt(ck_path, key)) is not None:                       # a run that stopped: go on from it
+        model.load_state_dict(ck['model']); opt.load_state_dict(ck['opt']); set_rng_state(ck['rng'], gen, device)
+        history, done, at = ck['history'], ck['done'], tuple(ck['at'])
+    bar = tqdm(total=sum(st[1] for st in stages), initial=done, desc=desc, disable=not progress, leave=False)
     for si, st in enumerate(stages):
+        if si < at[0]: continue
         data, epochs, stage_lr = st[0], st[1], (st[2] if len(st) > 2 else None)
         src = ((labels[si] if labels else _label_source(data, cfg, teacher, seed, device)) if cfg.protocol == 'soft'
                else None)
         evals = eval_epochs(epochs, cfg.eval_every, cfg.eval_from)
         if on_stage: on_stage(si, model, opt)
-        for e in range(epochs):
+        for e in range(at[1] if si == at[0] else 0, epochs):
             # cfg.lr is read afresh every epoch (an on_stage hook may set it)
             base_lr = cfg.lr if stage_lr is None else stage_lr
             for g in opt.param_groups: g['lr'] = base_lr * lr_factor(e, epochs, cfg.lr_schedule)
@@ -247,7 +259,11 @@ def train_student(stages, test, cfg: EvalConfig, student, seed, teacher=None, la
                 history.append(dict(epoch=done, stage=si, lr=opt.param_groups[0]['lr'], loss=loss,
                                     test_acc=evaluate(model, test, device=device) if test is not None else None))
                 bar.set_postfix(loss=f'{loss:.3g}', acc=f"{history[-1]['test_acc'] or 0:.1f}")
+                if ck_path: save_ckpt(ck_path, key=key, model=model.state_dict(), opt=opt.state_dict(), history=history,
+                                      done=done, at=(si, e + 1) if e + 1 < epochs else (si + 1, 0),
+                                      rng=rng_state(gen, device))
     bar.close()
+    if ck_path: ck_path.unlink(missing_ok=True)
     return model.eval(), history
 
 # %% ../nbs/08_evaluate.ipynb #6d7858ca
@@ -340,7 +356,8 @@ def evaluate_seeds(data, test, cfg, student, seeds, teacher=None, path=None, dev
     _say_done(say, desc, [s for s in seeds if s in runs], path)
     mine = shard([s for s in seeds if s not in runs])        # in a torchrun job: the missing seeds dealt over the ranks
     for s in mine:
-        runs.update(evaluate_set(data, test, cfg, student, [s], teacher, device, progress, desc, stages))
+        runs.update(evaluate_set(data, test, cfg, student, [s], teacher, device, progress, desc, stages,
+                                 resume=(path.parent/f'.{path.stem}.{s}.partial.pt', key) if path else None))
         if path: _add_runs(path, key, {s: runs[s]})
         if on_seed: on_seed(desc, s)
     for part in gather({s: runs[s] for s in mine}): runs.update(part)
@@ -391,7 +408,8 @@ def random_baseline(train, test, cfg, student, ipc, seeds, teacher=None, teacher
     f = Path(cache)/baseline_key(train, test, cfg, student, ipc, teacher_id) if cache else None
     desc = desc or 'random real'
     fit = lambda s: train_student([(random_subset(train, ipc, s), cfg.epochs)], test, cfg, student, s, teacher=teacher,
-                                  device=device, progress=progress, desc=f'{desc} IPC {ipc} seed {s}')[1]
+                                  device=device, progress=progress, desc=f'{desc} IPC {ipc} seed {s}',
+                                  resume=(f.parent/f'.{f.stem}.{s}.partial.pt', f.name) if f else None)[1]
     runs = load_json(f) if f is not None and f.exists() else {}
     _say_done(say, desc, [s for s in seeds if str(s) in runs], f'baseline cache {f.name}' if f else '')
     if f is not None and world() == 1:
