@@ -178,8 +178,8 @@ def distill(data, teacher_dir, method='delt', ipc=10, out='outputs/distill/run',
     x0, source = initial_images(s, teacher, data, tmeta['sha256'],
                                 ranking_cache(teacher_dir, tmeta, data, s, cache, out), progress,
                                 lazy=s['mi'] > 0)
-    joins, spent, hist, batch_of, memory = (join_iterations(ipc, s['mi'], s['ri']), 0, {},
-                                            [-1] * (ipc * len(data.classes)), None)
+    joins, spent, hist, batch_of, memory, before = (join_iterations(ipc, s['mi'], s['ri']), 0, {},
+                                                    [-1] * (ipc * len(data.classes)), None, 0.0)
     if s['mi'] > 0:
         kept = {k: v for k, v in s.items() if k not in PERF_FIELDS}
         run = fingerprint(dict(dataset=data.info.name, n=len(data), teacher=tmeta['sha256'], fmt=fmt, settings=kept,
@@ -190,6 +190,7 @@ def distill(data, teacher_dir, method='delt', ipc=10, out='outputs/distill/run',
         res = recover(teacher, x0, data.info, recover_config(s), checkpoint=out/'checkpoint.pt', progress=progress,
                       sink=writer, say=say)
         spent, hist, batch_of, memory = res.image_iterations, res.history, res.batch_of, res.memory
+        before = res.resumed_seconds                          # a resumed recovery: the earlier attempts' seconds
         # this rank's waves: memory['waves'] is rank 0's
         if world() > 1: memory['waves_by_rank'] = gather(memory['waves'])
     per_class_spent, per_class_const = image_iterations(ipc, s['mi'], s['ri']) if s['mi'] else (0, 0)
@@ -200,7 +201,8 @@ def distill(data, teacher_dir, method='delt', ipc=10, out='outputs/distill/run',
                                  test_acc=tmeta.get('test_acc'),
                                  source=tmeta.get('source', 'delt-squeeze')),
                     image_iterations=spent, constant_mi_image_iterations=per_class_const * len(data.classes),
-                    seeds=dict(seed=seed), wall_seconds=time.time() - t0, versions=package_versions(),
+                    seeds=dict(seed=seed), wall_seconds=before + time.time() - t0, resumed_seconds=before,
+                    versions=package_versions(),
                     per_image=dict(iterations=[s['mi'] - j for _ in data.classes for j in joins],
                                    source_index=[i for src in source for i in src], batch=batch_of),
                     distributed=dict(world_size=world(), batches_by_rank=res.shards if s['mi'] > 0 else None),

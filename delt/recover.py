@@ -280,11 +280,12 @@ class Recovered:
     joins: list                    # per image of a class (ranking order): iteration at which it joined
     image_iterations: int          # counted by the loop, all classes
     history: dict                  # per iteration: mean CE and BN loss over active batches, active new images
-    seconds: float
+    seconds: float                 # wall time of the recovery, over every attempt when it resumed
     batch_of: list                 # per image (class-major): the index of its batch in the layout
     # per rank of a torchrun job (one entry in one process): the indices of the batches it optimised
     shards: list = None
     memory: dict = None      # the budget, the measured activation cost of an image, the pass size and this rank's waves
+    resumed_seconds: float = 0.0   # of `seconds`, those spent by earlier attempts (a resumed run)
 
 def _check_frozen(frozen, x0, layout):
     "`frozen` (classes, m, C, H, W) checked against `x0` and detached; None when there are none."
@@ -396,7 +397,8 @@ def _iteration(teacher, hooks, refs, starts, params, opt, fz, info, cfg, it, P, 
     new = sum(sizes) - sum(len(r.flabel) for r in act)
     return torch.cat(ce_all).mean().item(), torch.cat(bn_all).mean().item(), new
 
-def _wave(teacher, hooks, wave, x0, fz, m, info, cfg, P, cuda, ck, key, keep, progress, callback, label, say=None):
+def _wave(teacher, hooks, wave, x0, fz, m, info, cfg, P, cuda, ck, key, keep, progress, callback, label, say=None,
+          clock=lambda: 0.0):
     """Recover the batches `wave` from their first iteration to MI (resuming from `ck`); returns rows, images, initial
     images, history, count."""
     dev = next(teacher.parameters()).device
@@ -419,7 +421,7 @@ def _wave(teacher, hooks, wave, x0, fz, m, info, cfg, P, cuda, ck, key, keep, pr
         if callback: callback(it)
         if ck is not None and (it + 1) % cfg.checkpoint_every == 0 and it + 1 < cfg.mi:
             save_ckpt(ck, key=key, wave=ids, it=it + 1, params=[p.detach().cpu() for p in params], opt=opt.state_dict(),
-                       hist=hist, count=count, waves=keep)      # `keep`: the finished waves
+                       hist=hist, count=count, waves=keep, seconds=clock())      # `keep`: the finished waves
     return torch.cat(index), torch.cat([p.detach().cpu() for p in params]), torch.cat(init), hist, count
 
 def _memory_plan(teacher, todo, shape, cfg, dev):
@@ -458,16 +460,18 @@ def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=Tru
     mem, waves = _memory_plan(teacher, todo, shape, cfg, dev)
     if finished and say and is_main(): say(f'{len(finished)} of {len(finished) + len(waves)} waves already written: '
                                            'resumed after them')
-    hooks, t0 = BNInputs(teacher), time.time()
+    hooks, t0, before = BNInputs(teacher), time.time(), float(st.get('seconds', 0.0))
+    clock = lambda: before + time.time() - t0                    # seconds over every attempt
     try:
         for n, wv in enumerate(waves):
             wave = [todo[i] for i in wv]; label = 'recover' if len(waves) == 1 else f'recover wave {n + 1}/{len(waves)}'
             rows, imgs, init, h, c = _wave(teacher, hooks, wave, x0, fz, m, info, cfg, mem['pass_images'], cuda, ck,
                                            key,
                                         sink.waves if own else [], progress, callback, label,
-                                        say if is_main() else None)
+                                        say if is_main() else None, clock)
             sink.put(key, [b.index for b in wave], rows, imgs, init, h, c); del rows, imgs, init
-            if ck is not None: save_ckpt(ck, key=key, waves=sink.waves if own else [])  # a done wave is never redone
+            if ck is not None:                                     # a done wave is never redone
+                save_ckpt(ck, key=key, waves=sink.waves if own else [], seconds=clock())
     finally: hooks.remove()
     start_of = {b.index: b.start for b in batches}; parts = sink.done(key)
     hist, count = _merge_history([p[1] for p in parts], [p[0] for p in parts], start_of), sum(p[2] for p in parts)
@@ -483,4 +487,4 @@ def recover(teacher, x0, info, cfg: RecoverConfig, checkpoint=None, progress=Tru
         parts = gather((hist, count)); count = sum(c for _, c in parts)
         hist = _merge_history([h for h, _ in parts], shards, start_of)
     return Recovered(None if out is None else out.view(k, ipc, *shape), join_iterations(ipc, cfg.mi, cfg.ri), count,
-                     hist, time.time() - t0, batch_of.tolist(), shards, mem)
+                     hist, clock(), batch_of.tolist(), shards, mem, before)
