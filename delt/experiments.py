@@ -14,7 +14,7 @@ from .core import *
 from .cli import UserError, USER_MISTAKES, check_options, cli_errors, negated, module_prog
 from .data import source_checkout, file_lock
 from .evaluate import pm, CONTEXT_GROUPS
-from .pipeline import summary, parse_params
+from .pipeline import summary, parse_params, run_progress
 
 # %% auto #0
 __all__ = ['RUN_PARAMS', 'VARY_KEYS', 'CONTEXT_KEYS', 'METHOD_ORDER', 'TABLE_FILES', 'expand_grid', 'run_slug', 'run_notebook',
@@ -573,7 +573,8 @@ def delt_experiments(name:str,          # an experiment of nbs/experiments (`lis
         print(f'{nb.stem}{on}: {len(plan)} run{"s" * (len(plan) != 1)} ({sum(r["done"] for r in plan)} done), nothing '
               'run:')
         for r in plan:
-            print(f"  {'done' if r['done'] else 'todo'}  {r['out']}" + (f"  {r['point']}" if r['point'] else ''))
+            print(f"  {'done' if r['done'] else 'todo'}  {r['out']}" + (f"  {r['point']}" if r['point'] else '')
+                  + ('' if r['done'] or not Path(r['out']).exists() else f"\n        {run_progress(r['out'])}"))
         return
     if not quiet: logging.basicConfig(level=logging.INFO, format='%(message)s')
     out = run_experiment(name, vals, out, smoke, log_output=not quiet, progress=progress and not quiet)

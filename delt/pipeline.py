@@ -32,9 +32,9 @@ from typing import Annotated
 # %% auto #0
 __all__ = ['SPEED_FIELDS', 'PLACE_FIELDS', 'SYNTH_FIELDS', 'RunConfig', 'result_fields', 'overrides', 'iteration_overrides',
            'seed_list', 'ConfigError', 'check_config', 'claim_out_dir', 'cache_path', 'load_data', 'check_data',
-           'teacher_recipe', 'teacher_path', 'stage', 'stage_teacher', 'stage_distill', 'eval_spec', 'student_count',
-           'stage_evaluate', 'stage_diversity', 'stage_grid', 'hardware', 'run_metrics', 'make_config', 'run',
-           'summary', 'print_summary', 'parse_params', 'delt_run', 'evaluate_any', 'delt_evaluate']
+           'teacher_recipe', 'teacher_path', 'stage', 'run_progress', 'stage_teacher', 'stage_distill', 'eval_spec',
+           'student_count', 'stage_evaluate', 'stage_diversity', 'stage_grid', 'hardware', 'run_metrics', 'make_config',
+           'run', 'summary', 'print_summary', 'parse_params', 'delt_run', 'evaluate_any', 'delt_evaluate']
 
 # %% ../nbs/12_pipeline.ipynb #c8728db7
 @dataclass
@@ -235,6 +235,30 @@ def stage(out, name, artefacts, fn, progress=True, total=1):
     st[name] = {'seconds': round(time.time() - t0, 3), 'cached': False, **facts}; save_json(st, f)
     if progress is True: print(f"{name}: {st[name]['seconds']:.1f} s")
     return st[name]
+
+# %% ../nbs/12_pipeline.ipynb #53aff1c7
+def _peek(f) -> dict:
+    "A checkpoint's small fields, memory-mapped (a large recovery checkpoint is not read whole); {} if unreadable."
+    try: return torch.load(f, map_location='cpu', weights_only=True, mmap=True)
+    except Exception: return {}
+
+def run_progress(out) -> str:
+    "Where the run in `out` stands, from its files: 'done', or the stages done and the checkpoints of work under way."
+    out = Path(out)
+    if (out/'metrics.json').exists(): return 'done'
+    if not out.exists(): return 'not started'
+    st = load_json(out/'stages.json') if (out/'stages.json').exists() else {}
+    parts = [', '.join(st) + ' done'] if st else []
+    if 'distill' not in st and (out/'set'/'checkpoint.pt').exists():
+        it = _peek(out/'set'/'checkpoint.pt').get('it')
+        parts.append('recovering' + (f' (checkpoint at iteration {it})' if it else ''))
+    if 'evaluate' not in st:
+        for f in sorted((out/'eval').glob('runs*.json')):
+            n = len(load_json(f).get('runs', {})); parts.append(f"{f.stem}: {n} seed{'s' * (n != 1)} done")
+        for f in sorted((out/'eval').glob('.runs*.partial.pt')):
+            _, runs, seed, *_ = f.name.split('.')
+            parts.append(f"{runs}: seed {seed} at epoch {_peek(f).get('done', '?')}")
+    return '; '.join(parts) or 'started, nothing saved yet'
 
 # %% ../nbs/12_pipeline.ipynb #7b27c949
 def stage_teacher(cfg: RunConfig, train, test, out, device, progress=True) -> dict:
