@@ -14,7 +14,7 @@ from .core import *
 from .cli import UserError, USER_MISTAKES, check_options, cli_errors, negated, module_prog
 from .data import source_checkout, file_lock
 from .evaluate import pm, CONTEXT_GROUPS
-from .pipeline import summary, parse_params, run_progress
+from .pipeline import summary, parse_params, run_progress, extension
 
 # %% auto #0
 __all__ = ['RUN_PARAMS', 'VARY_KEYS', 'CONTEXT_KEYS', 'METHOD_ORDER', 'TABLE_FILES', 'expand_grid', 'run_slug', 'run_notebook',
@@ -94,7 +94,7 @@ def run_grid(notebook, grid, out, params=None, slug_keys=None, out_param='out_di
         slug = run_slug(p, slug_keys); d = out/slug; bar.set_postfix_str(slug[:40])
         inject = json.loads(json.dumps({**(params or {}), **p, out_param: str(d)}, default=str))
         old = runs.get(slug, {})
-        if (d/'metrics.json').exists():
+        if (d/'metrics.json').exists() and not extension(old.get('inject', inject), inject):   # else: add students
             if old.get('inject', inject) != inject:
                 mine[slug] = {**old, 'status': 'failed', 'error': f'{d} holds a run with other parameters: delete it, '
                                                                   'or use another out'}

@@ -31,10 +31,11 @@ from typing import Annotated
 
 # %% auto #0
 __all__ = ['SPEED_FIELDS', 'PLACE_FIELDS', 'SYNTH_FIELDS', 'RunConfig', 'result_fields', 'overrides', 'iteration_overrides',
-           'seed_list', 'ConfigError', 'check_config', 'claim_out_dir', 'cache_path', 'load_data', 'check_data',
-           'teacher_recipe', 'teacher_path', 'stage', 'run_progress', 'stage_teacher', 'stage_distill', 'eval_spec',
-           'student_count', 'stage_evaluate', 'stage_diversity', 'stage_grid', 'hardware', 'run_metrics', 'make_config',
-           'run', 'summary', 'print_summary', 'parse_params', 'delt_run', 'evaluate_any', 'delt_evaluate']
+           'seed_list', 'ConfigError', 'check_config', 'extension', 'claim_out_dir', 'cache_path', 'load_data',
+           'check_data', 'teacher_recipe', 'teacher_path', 'stage', 'run_progress', 'stage_teacher', 'stage_distill',
+           'eval_spec', 'student_count', 'stage_evaluate', 'stage_diversity', 'stage_grid', 'hardware', 'run_metrics',
+           'make_config', 'run', 'summary', 'print_summary', 'parse_params', 'delt_run', 'evaluate_any',
+           'delt_evaluate']
 
 # %% ../nbs/12_pipeline.ipynb #c8728db7
 @dataclass
@@ -161,8 +162,26 @@ def check_config(cfg: RunConfig) -> RunConfig:
     return cfg
 
 # %% ../nbs/12_pipeline.ipynb #2483c701
+_MORE = dict(context=lambda old, new: old is False and new is not False,     # settings a finished run can take later
+             ars=lambda old, new: not old and bool(new))                     # (each adds students, changes none)
+
+def extension(old: dict, new: dict) -> list:
+    """The settings by which `new` only adds students to `old`'s run (`context` off → on, `ars` off → on), when they
+    are all that differ; else []."""
+    diff = sorted(k for k in set(new) | set(old) if new.get(k) != old.get(k))
+    return diff if diff and all(k in _MORE and _MORE[k](old.get(k), new.get(k)) for k in diff) else []
+
+def _reopen(out, cfg, keys):
+    "Reopen the finished evaluation in `out` for `cfg`, which adds `keys`' students: the students trained are kept."
+    for f in (out/'metrics.json', out/'eval'/'metrics.json'): f.unlink(missing_ok=True)
+    if (out/'stages.json').exists():
+        save_json({k: v for k, v in load_json(out/'stages.json').items() if k != 'evaluate'}, out/'stages.json')
+    save_json(asdict(cfg), out/'config.json')
+    note('delt', f'{out}: adding the students of {", ".join(keys)} to the run; those trained before are kept')
+
 def claim_out_dir(cfg: RunConfig) -> Path:
-    "Create `cfg.out_dir` holding `cfg`'s config.json; refuse a folder that holds another run's config."
+    """Create `cfg.out_dir` holding `cfg`'s config.json; refuse a folder that holds another run's config, and reopen
+    one whose run `cfg` only extends (`extension`)."""
     out = Path(cfg.out_dir); f = out/'config.json'
     if f.exists():
         try: old = load_json(f)
@@ -170,9 +189,10 @@ def claim_out_dir(cfg: RunConfig) -> Path:
             raise ConfigError(f'{f} is not valid JSON: delete it (or the folder) to start the run again') from None
         new = result_fields(cfg); old = {k: v for k, v in old.items() if k not in PLACE_FIELDS}
         diff = sorted(k for k in set(new) | set(old) if new.get(k) != old.get(k))
-        if diff: raise ConfigError(f'{out} holds another run (config.json differs in '
-                                   f'{", ".join(f"{k}: {old.get(k)!r} → {new.get(k)!r}" for k in diff[:5])}): choose '
-                                   f'another out_dir, or delete {out} to start over')
+        if diff and extension(old, new): _reopen(out, cfg, diff)
+        elif diff: raise ConfigError(f'{out} holds another run (config.json differs in '
+                                     f'{", ".join(f"{k}: {old.get(k)!r} → {new.get(k)!r}" for k in diff[:5])}): '
+                                     f'choose another out_dir, or delete {out} to start over')
     else: save_json(asdict(cfg), f)
     return out
 
