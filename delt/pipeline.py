@@ -31,10 +31,10 @@ from typing import Annotated
 
 # %% auto #0
 __all__ = ['SPEED_FIELDS', 'PLACE_FIELDS', 'SYNTH_FIELDS', 'RunConfig', 'result_fields', 'overrides', 'iteration_overrides',
-           'seed_list', 'ConfigError', 'check_config', 'extension', 'claim_out_dir', 'cache_path', 'load_data',
-           'check_data', 'teacher_recipe', 'teacher_path', 'stage', 'run_progress', 'stage_teacher', 'stage_distill',
-           'eval_spec', 'student_count', 'stage_evaluate', 'stage_diversity', 'stage_grid', 'hardware', 'run_metrics',
-           'make_config', 'run', 'summary', 'print_summary', 'parse_params', 'delt_run', 'evaluate_any',
+           'seed_list', 'ConfigError', 'check_config', 'extension', 'merge_seconds', 'claim_out_dir', 'cache_path',
+           'load_data', 'check_data', 'teacher_recipe', 'teacher_path', 'stage', 'run_progress', 'stage_teacher',
+           'stage_distill', 'eval_spec', 'student_count', 'stage_evaluate', 'stage_diversity', 'stage_grid', 'hardware',
+           'run_metrics', 'make_config', 'run', 'summary', 'print_summary', 'parse_params', 'delt_run', 'evaluate_any',
            'delt_evaluate']
 
 # %% ../nbs/12_pipeline.ipynb #c8728db7
@@ -165,17 +165,33 @@ def check_config(cfg: RunConfig) -> RunConfig:
 _MORE = dict(context=lambda old, new: old is False and new is not False,     # settings a finished run can take later
              ars=lambda old, new: not old and bool(new))                     # (each adds students, changes none)
 
+def _changed(old: dict, new: dict) -> list:
+    "The settings whose values differ between two configs."
+    return sorted(k for k in set(new) | set(old) if new.get(k) != old.get(k))
+
 def extension(old: dict, new: dict) -> list:
     """The settings by which `new` only adds students to `old`'s run (`context` off → on, `ars` off → on), when they
     are all that differ; else []."""
-    diff = sorted(k for k in set(new) | set(old) if new.get(k) != old.get(k))
+    diff = _changed(old, new)
     return diff if diff and all(k in _MORE and _MORE[k](old.get(k), new.get(k)) for k in diff) else []
 
+def merge_seconds(a: dict, b: dict) -> dict:
+    "Two evaluations' student seconds (lists per group) as one."
+    a, b = a or {}, b or {}
+    return {g: a.get(g, []) + b.get(g, []) for g in {**a, **b}}
+
 def _reopen(out, cfg, keys):
-    "Reopen the finished evaluation in `out` for `cfg`, which adds `keys`' students: the students trained are kept."
-    for f in (out/'metrics.json', out/'eval'/'metrics.json'): f.unlink(missing_ok=True)
-    if (out/'stages.json').exists():
-        save_json({k: v for k, v in load_json(out/'stages.json').items() if k != 'evaluate'}, out/'stages.json')
+    """Reopen the finished evaluation in `out` for `cfg`, which adds `keys`' students: the students trained are kept,
+    and so is what they cost (stages.json's `evaluate_before`: seconds and student seconds)."""
+    ev, f = out/'eval'/'metrics.json', out/'stages.json'
+    st = load_json(f) if f.exists() else {}
+    if 'evaluate' in st:
+        done, before = st.pop('evaluate'), st.get('evaluate_before', dict(seconds=0.0))
+        spent = load_json(ev).get('student_seconds') if ev.exists() else None
+        st['evaluate_before'] = dict(seconds=round(before['seconds'] + done['seconds'], 3), cached=False,
+                                     student_seconds=merge_seconds(before.get('student_seconds'), spent))
+        save_json(st, f)
+    for p in (out/'metrics.json', ev): p.unlink(missing_ok=True)
     save_json(asdict(cfg), out/'config.json')
     note('delt', f'{out}: adding the students of {", ".join(keys)} to the run; those trained before are kept')
 
@@ -188,7 +204,7 @@ def claim_out_dir(cfg: RunConfig) -> Path:
         except ValueError:
             raise ConfigError(f'{f} is not valid JSON: delete it (or the folder) to start the run again') from None
         new = result_fields(cfg); old = {k: v for k, v in old.items() if k not in PLACE_FIELDS}
-        diff = sorted(k for k in set(new) | set(old) if new.get(k) != old.get(k))
+        diff = _changed(old, new)
         if diff and extension(old, new): _reopen(out, cfg, diff)
         elif diff: raise ConfigError(f'{out} holds another run (config.json differs in '
                                      f'{", ".join(f"{k}: {old.get(k)!r} → {new.get(k)!r}" for k in diff[:5])}): '
@@ -403,7 +419,9 @@ def run_metrics(cfg: RunConfig, out, set_dir, teacher_meta) -> dict:
                 diversity_per_class=div['set']['per_class'], random_diversity_per_class=div['random']['per_class'],
                 image_iterations=spent, constant_mi_image_iterations=const,
                 image_iterations_ratio=spent / const if const else None,
-                synthesis_seconds=man.get('wall_seconds'), student_seconds=ev.get('student_seconds'),
+                synthesis_seconds=man.get('wall_seconds'),
+                student_seconds=merge_seconds(st.get('evaluate_before', {}).get('student_seconds'),
+                                              ev.get('student_seconds')) or None,
                 settings=man.get('settings'),
                 stages=st, wall_seconds=round(sum(s['seconds'] for s in st.values()), 3),
                 teacher=dict(path=str(teacher_path(cfg)), test_acc_at_training=teacher_meta.get('test_acc'),
