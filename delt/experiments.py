@@ -383,21 +383,21 @@ def _num(v, fmt='{:.0f}'): return '—' if v is None else fmt.format(v)
 
 def details_table(recs):
     """(header, rows): one row per run — its varied settings, accuracies (soft; hard-label beside them when any run
-    has them, each with its random-real baseline, and DD-Ranking's HLR, IOR and LRS — ARS too where a run measured
-    it), teacher, diversity, compute, time (seconds per student where they were timed)."""
+    has them, each with its random-real baseline, and DD-Ranking's HLR, IOR and LRS), ARS where a run measured it
+    (it needs no hard labels), teacher, diversity, compute, time (seconds per student where they were timed)."""
     keys = ['method'] + [k for k in varying(recs) if k != 'method']
     hard = any(m.get('hard_acc_final_mean') is not None for m in recs)
-    scores = ['hlr', 'ior', 'lrs'] + ['ars'] * any((m.get('dd_ranking') or {}).get('ars') is not None for m in recs)
-    dd = lambda m: [_num((m.get('dd_ranking') or {}).get(k), '{:.3f}') for k in scores]
+    dd = lambda m, *ks: [_num((m.get('dd_ranking') or {}).get(k), '{:.3f}') for k in ks]
+    ars = any(dd(m, 'ars') != ['—'] for m in recs)
     timed = any(m.get('student_seconds') for m in recs)       # runs made before students were timed have none
     per = lambda m, g: (lambda v: _num(sum(v) / len(v)) if v else '—')((m.get('student_seconds') or {}).get(g))
-    hard_cols = ['hard', 'random real (hard)'] + [k.upper() for k in scores]
-    head = (keys + ['final', 'best', 'random real'] + hard_cols * hard
+    head = (keys + ['final', 'best', 'random real'] + ['hard', 'random real (hard)', 'HLR', 'IOR', 'LRS'] * hard
+            + ['ARS'] * ars
             + ['teacher', 'diversity (random)', 'image-iter. (÷ const. MI)', 'synthesis s']
             + ['s / student' + ' (soft / hard)' * hard] * timed + ['wall s', 'run'])
     best = lambda m: pm(m.get('acc_best_mean'), m.get('acc_best_std') or 0)
     rows = [[setting(m, k) for k in keys] + [acc(m), best(m), acc(m, 'random_')]
-            + ([acc(m, 'hard_'), acc(m, 'random_hard_')] + dd(m)) * hard
+            + ([acc(m, 'hard_'), acc(m, 'random_hard_')] + dd(m, 'hlr', 'ior', 'lrs')) * hard + dd(m, 'ars') * ars
             + [_num(m.get('teacher_acc'), '{:.2f}'),
              f"{_num(m.get('diversity'), '{:.3f}')} ({_num(m.get('random_diversity'), '{:.3f}')})",
              f"{_num(m.get('image_iterations'), '{:,}')} ({_num(m.get('image_iterations_ratio'), '{:.2f}')})",
